@@ -1,0 +1,1 @@
+"""Framework-free compliance rules: vocabularies, validators, PI scanning, samples and the checklist."""

@@ -1,0 +1,133 @@
+"""Validators, check characters and masks for Chinese identifiers, cards, mobiles and e-mail addresses."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+# GB 32100-2015: the alphabet leaves out I, O, S, V and Z so they cannot be misread as digits.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+# GB 11643-1999 check character: weights are 2**(17 - i) mod 11, the ISO 7064 MOD 11-2 scheme.
+_RESIDENT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_RESIDENT_CHECK = "10X98765432"
+_RESIDENT_FIRST17 = re.compile(r"[1-8][0-9]{16}")
+_EARLIEST_BIRTH = date(1900, 1, 1)
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_MOBILE_PREFIX = re.compile(r"^(?:\+86|0086)")
+_MOBILE_SEPARATORS = re.compile(r"[\s\-()]")
+
+MASK_TYPES = ("cn_resident_id", "cn_mobile", "bank_card", "uscc", "email")
+# Characters kept visible at (start, end) of each masked type: enough for a person to recognise
+# their own record, too few to recover the value.
+_KEEP = {
+    "cn_resident_id": (3, 4),
+    "cn_mobile": (3, 4),
+    "bank_card": (6, 4),
+    "uscc": (4, 4),
+}
+
+
+def uscc_check_char(first17: str) -> str:
+    """Return the GB 32100-2015 check character for the first 17 characters of a USCC."""
+    if len(first17) != 17 or any(c not in USCC_ALPHABET for c in first17):
+        raise ValueError("a USCC body is 17 characters from " + USCC_ALPHABET)
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def uscc_is_valid(s: str) -> bool:
+    """True when `s` is an 18-character unified social credit code with a correct check character."""
+    if len(s) != 18 or any(c not in USCC_ALPHABET for c in s):
+        return False
+    return uscc_check_char(s[:17]) == s[17]
+
+
+def make_uscc(first17: str) -> str:
+    """Append the check character to a 17-character USCC body."""
+    return first17 + uscc_check_char(first17)
+
+
+def resident_id_check_char(first17: str) -> str:
+    """Return the GB 11643-1999 check character for the first 17 digits of a resident ID."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError("a resident ID body is 17 digits")
+    total = sum(int(c) * w for c, w in zip(first17, _RESIDENT_WEIGHTS, strict=True))
+    return _RESIDENT_CHECK[total % 11]
+
+
+def _birth_date(first17: str) -> date | None:
+    try:
+        born = date(int(first17[6:10]), int(first17[10:12]), int(first17[12:14]))
+    except ValueError:
+        return None
+    return born if _EARLIEST_BIRTH <= born <= date.today() else None
+
+
+def resident_id_is_valid(s: str) -> bool:
+    """True when `s` is an 18-character resident ID with a plausible region, real birth date and check."""
+    if len(s) != 18 or not _RESIDENT_FIRST17.fullmatch(s[:17]):
+        return False
+    if _birth_date(s[:17]) is None:
+        return False
+    return resident_id_check_char(s[:17]) == s[17].upper()
+
+
+def make_resident_id(first17: str) -> str:
+    """Append the check character to a 17-digit resident ID body."""
+    return first17 + resident_id_check_char(first17)
+
+
+def luhn_is_valid(digits: str) -> bool:
+    """True when `digits` (two or more ASCII digits) passes the Luhn check."""
+    if len(digits) < 2 or not digits.isascii() or not digits.isdigit():
+        return False
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def normalise_mobile(s: str) -> str | None:
+    """Return the 11 digits of a mainland mobile number, without +86/0086 or separators; None if not one."""
+    compact = _MOBILE_SEPARATORS.sub("", s.strip())
+    compact = _MOBILE_PREFIX.sub("", compact)
+    return compact if _MOBILE.fullmatch(compact) else None
+
+
+def mobile_is_valid(s: str) -> bool:
+    """True when `s` is a mainland mobile number, allowing a +86/0086 prefix, spaces and hyphens."""
+    return normalise_mobile(s) is not None
+
+
+def _keep_ends(value: str, head: int, tail: int) -> str:
+    # A value too short to hide anything between the kept ends is hidden entirely.
+    if len(value) <= head + tail:
+        return "*" * len(value)
+    return value[:head] + "*" * (len(value) - head - tail) + value[len(value) - tail :]
+
+
+def _mask_email(value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    if not at or not local:
+        return "*" * len(value)
+    return local[0] + "***@" + domain
+
+
+def mask(value: str, type: str) -> str:
+    """Mask a value of PI type `type` (a DOMAIN.md §5 key) so that it can be shown and logged."""
+    if type == "email":
+        return _mask_email(value.strip())
+    if type not in _KEEP:
+        raise ValueError(f"unknown PI type {type!r}; expected one of {', '.join(MASK_TYPES)}")
+    if type == "cn_mobile":
+        value = normalise_mobile(value) or value
+    elif type == "bank_card":
+        value = re.sub(r"[\s\-]", "", value)
+    head, tail = _KEEP[type]
+    return _keep_ends(value.strip(), head, tail)

@@ -1,0 +1,1 @@
+"""The exchange: the Flask application, persistence and workflows that call into compliance/."""

@@ -1,0 +1,1 @@
+"""Organisations, users, invitations, sign-in and API clients."""

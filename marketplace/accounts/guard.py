@@ -1,0 +1,40 @@
+"""Who is acting on an API call: a bearer token's user, or the signed-in browser user with a CSRF token."""
+
+from __future__ import annotations
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6750 import InsufficientScopeError
+from flask import request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from marketplace.accounts.oauth import require_oauth
+from marketplace.errors import Forbidden, Unauthorized
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def api_actor(scope: str | None = None, *, optional: bool = False):
+    """Return the acting user, or raise Unauthorized/Forbidden; None only when optional and anonymous."""
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        try:
+            token = require_oauth.acquire_token([scope] if scope else None)
+        except InsufficientScopeError:
+            raise Forbidden(f"The token lacks the scope '{scope}'.") from None
+        except OAuth2Error as exc:
+            raise Unauthorized(f"The bearer token is not valid ({exc.error}).") from None
+        user = token.user
+        if not user.active or (user.organization is not None and user.organization.state != "approved"):
+            raise Unauthorized("The account behind this token is disabled.")
+        return user
+    if current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken"))
+            except (ValidationError, CSRFError):
+                raise Forbidden("A valid X-CSRFToken header is required with the session cookie.") from None
+        return current_user._get_current_object()
+    if optional:
+        return None
+    raise Unauthorized("Authenticate with a bearer token from POST /oauth/token.")

@@ -1,0 +1,219 @@
+"""Use cases of accounts: applying to join, deciding applications, members, sign-in, API clients."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from compliance.identifiers import mask, resident_id_is_valid, uscc_is_valid
+from marketplace import audit, policy
+from marketplace.accounts.models import (ROLES_BY_KIND, Invitation, OAuthClient, OrgKind, Organization, Role,
+                                         User, sha256_hex)
+from marketplace.accounts.passwords import check_password_rules
+from marketplace.accounts.states import ORGANIZATION, OrgAction, OrgState
+from marketplace.database import unit_of_work
+from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.extensions import db
+from marketplace.lifecycle import transition
+from marketplace.types import utcnow
+
+INVITATION_DAYS = 7
+
+
+def _check_uscc(uscc: str) -> str:
+    uscc = uscc.strip().upper()
+    if not uscc_is_valid(uscc):
+        raise ValidationFailed("The unified social credit code is not valid (GB 32100 check character).",
+                               errors={"uscc": ["Not a valid unified social credit code."]})
+    if db.session.scalar(select(func.count()).where(Organization.uscc == uscc)):
+        raise Conflict("An organisation with this unified social credit code is already registered.",
+                       errors={"uscc": ["Already registered."]})
+    return uscc
+
+
+def _check_new_email(email: str) -> str:
+    email = email.strip().lower()
+    if db.session.scalar(select(func.count()).where(User.email == email)):
+        raise Conflict("A user with this e-mail address already exists.", errors={"email": ["Already in use."]})
+    return email
+
+
+def _new_user(*, email, name, password, role, org=None, is_org_admin=False, id_number=None) -> User:
+    check_password_rules(password)
+    user = User(email=_check_new_email(email), name=name, role=role, organization=org, is_org_admin=is_org_admin)
+    if id_number is not None:
+        if not resident_id_is_valid(id_number):
+            raise ValidationFailed("The resident ID number is not valid.", errors={"id_number": ["Not valid."]})
+        user.id_number_hash = sha256_hex(id_number.upper())
+        user.id_number_masked = mask(id_number.upper(), "cn_resident_id")
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+def _check_role_for(org: Organization, role: str) -> None:
+    if role not in ROLES_BY_KIND[OrgKind(org.kind)]:
+        raise ValidationFailed(f"A {org.kind} organisation cannot have members with the role {role}.",
+                               errors={"role": [f"Not allowed for a {org.kind} organisation."]})
+
+
+def apply_organization(*, name, name_en, uscc, kind, legal_representative, address, contact_phone,
+                       description, admin_name, admin_email, admin_password) -> Organization:
+    """An organisation asks to join; its first user becomes its organisation admin once approved."""
+    if kind == OrgKind.EXCHANGE:
+        raise ValidationFailed("Exchange staff organisations are set up by the operator.",
+                               errors={"kind": ["Not available for applications."]})
+    with unit_of_work():
+        org = Organization(name=name, name_en=name_en, uscc=_check_uscc(uscc), kind=kind,
+                           legal_representative=legal_representative, address=address,
+                           contact_phone=contact_phone, description=description, state=OrgState.APPLIED)
+        db.session.add(org)
+        role = ROLES_BY_KIND[OrgKind(kind)][0]
+        user = _new_user(email=admin_email, name=admin_name, password=admin_password, role=role, org=org,
+                         is_org_admin=True)
+        db.session.flush()
+        audit.record(user, "organization.apply", "organization", org.id, {"uscc": org.uscc, "kind": kind})
+    return org
+
+
+def decide_organization(org_id: int, *, decision: str, reason: str | None, actor: User) -> Organization:
+    with unit_of_work():
+        org = db.session.get(Organization, org_id)
+        if org is None:
+            raise NotFound("No such organisation.")
+        policy.require(policy.can_decide_organizations, actor)
+        transition(org, ORGANIZATION, OrgAction(decision), actor=actor, reason=reason)
+    return org
+
+
+def create_organization(*, name, uscc, kind, name_en="", actor: User | None = None) -> Organization:
+    """Operator set-up (CLI): the organisation is approved at once."""
+    with unit_of_work():
+        org = Organization(name=name, name_en=name_en, uscc=_check_uscc(uscc), kind=OrgKind(kind),
+                           state=OrgState.APPROVED)
+        db.session.add(org)
+        db.session.flush()
+        audit.record(actor, "organization.create", "organization", org.id, {"uscc": org.uscc, "kind": kind})
+    return org
+
+
+def create_user(*, email, name, password, role, org_uscc=None, id_number=None, is_org_admin=False,
+                actor: User | None = None) -> User:
+    """Operator set-up (CLI)."""
+    with unit_of_work():
+        org = None
+        if role == Role.SUBJECT:
+            if not id_number:
+                raise ValidationFailed("A data subject needs a resident ID number.",
+                                       errors={"id_number": ["Required for subjects."]})
+        else:
+            org = db.session.scalar(select(Organization).where(Organization.uscc == (org_uscc or "").upper()))
+            if org is None:
+                raise NotFound(f"No organisation with USCC {org_uscc}.")
+            _check_role_for(org, role)
+        user = _new_user(email=email, name=name or email.split("@")[0], password=password, role=role, org=org,
+                         is_org_admin=is_org_admin, id_number=id_number)
+        db.session.flush()
+        audit.record(actor, "user.create", "user", user.id, {"role": role, "org_id": org.id if org else None})
+    return user
+
+
+def invite_member(*, email, role, actor: User) -> tuple[Invitation, str]:
+    """Returns the invitation and its one-time token (shown once to the inviting admin)."""
+    with unit_of_work():
+        org = actor.organization
+        policy.require(policy.can_invite_members, actor, org)
+        _check_role_for(org, role)
+        _check_new_email(email)
+        token = secrets.token_urlsafe(32)
+        invitation = Invitation(org_id=org.id, email=email.strip().lower(), role=role,
+                                token_hash=sha256_hex(token), invited_by_id=actor.id,
+                                expires_at=utcnow() + timedelta(days=INVITATION_DAYS))
+        db.session.add(invitation)
+        db.session.flush()
+        audit.record(actor, "invitation.create", "invitation", invitation.id, {"role": role})
+    return invitation, token
+
+
+def find_invitation(token: str) -> Invitation:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == sha256_hex(token)))
+    if invitation is None or invitation.accepted_at is not None or invitation.expires_at < utcnow():
+        raise NotFound("This invitation is not valid any more.")
+    return invitation
+
+
+def accept_invitation(token: str, *, name: str, password: str) -> User:
+    with unit_of_work():
+        invitation = find_invitation(token)
+        user = _new_user(email=invitation.email, name=name, password=password, role=invitation.role,
+                         org=invitation.organization)
+        invitation.accepted_at = utcnow()
+        db.session.flush()
+        audit.record(user, "invitation.accept", "invitation", invitation.id, {"user_id": user.id})
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The same answer for an unknown user and a wrong password; the hash is computed either way."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        User(password_hash=_DUMMY_HASH).check_password(password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    if user.organization is not None and user.organization.state != OrgState.APPROVED:
+        return None
+    return user
+
+
+_DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummysa$" + "0" * 128
+
+
+def end_sessions(*, actor: User) -> None:
+    """Sign-out: every cookie issued for this user before now stops working."""
+    with unit_of_work():
+        user = db.session.get(User, actor.id)
+        user.session_generation += 1
+        audit.record(actor, "user.sign_out", "user", user.id)
+
+
+def create_client(*, name: str, scopes: list[str] | None, actor: User) -> tuple[OAuthClient, str]:
+    """Returns the client and its secret (shown once; only its hash is stored)."""
+    with unit_of_work():
+        policy.require(policy.can_create_client, actor)
+        allowed = policy.SCOPES_BY_ROLE.get(actor.role, ())
+        scopes = list(scopes) if scopes else list(allowed)
+        refused = [s for s in scopes if s not in allowed]
+        if refused:
+            raise Forbidden(f"A {actor.role} cannot hold the scopes: {', '.join(refused)}.")
+        secret = secrets.token_urlsafe(32)
+        client = OAuthClient(client_id=secrets.token_hex(12), secret_hash=sha256_hex(secret), name=name,
+                             user_id=actor.id, scope=" ".join(scopes))
+        db.session.add(client)
+        db.session.flush()
+        audit.record(actor, "client.create", "oauth_client", client.id, {"scopes": scopes})
+    return client, secret
+
+
+def list_applications() -> list[Organization]:
+    return list(db.session.scalars(select(Organization).order_by(Organization.created_at.desc())))
+
+
+def get_organization(org_id: int) -> Organization:
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("No such organisation.")
+    return org
+
+
+def members_of(org: Organization) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.org_id == org.id).order_by(User.name)))
+
+
+def user_by_email(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user with e-mail {email}.")
+    return user

@@ -1,0 +1,134 @@
+"""The application factory: binds extensions, registers every feature's blueprints, CLI and handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, has_request_context, request, send_from_directory, session
+from flask_babel import get_locale
+
+from marketplace import config as settings
+from marketplace.database import configure_engine
+from marketplace.errors import register_error_handlers
+from marketplace.extensions import api, babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("zh_CN", "en")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"))
+    app.config.update(settings.load(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    _init_login(app)
+    api.init_app(app, spec_kwargs={"info": {"description": "Register, review, certify and list data products."}})
+    _register_features(app)
+    register_error_handlers(app)
+    _register_security_headers(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _select_locale() -> str:
+    if not has_request_context():
+        return "zh_CN"
+    requested = request.args.get("lang")
+    if requested in ("zh", "zh_CN", "en"):
+        session["lang"] = "en" if requested == "en" else "zh_CN"
+    return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or "zh_CN"
+
+
+def _init_login(app: Flask) -> None:
+    from marketplace.accounts.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        # The session names a generation: signing out bumps it, so an old cookie replayed is refused.
+        user_id, _, generation = session_id.partition(":")
+        if not user_id.isdigit() or not generation.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_generation != int(generation) or not user.active:
+            return None
+        return user
+
+
+def _register_features(app: Flask) -> None:
+    from marketplace import cli
+    from marketplace.accounts import api as accounts_api
+    from marketplace.accounts import oauth
+    from marketplace.accounts import views as accounts_views
+    from marketplace.catalog import api as catalog_api
+    from marketplace.catalog import views as catalog_views
+    from marketplace.products import api as products_api
+    from marketplace.products import views as products_views
+    from marketplace.registration import api as registration_api
+    from marketplace.registration import views as registration_views
+
+    oauth.init_app(app)
+    for blueprint in (accounts_views.blueprint, products_views.blueprint, registration_views.blueprint,
+                      catalog_views.blueprint):
+        app.register_blueprint(blueprint)
+    for blueprint in (catalog_api.blueprint, accounts_api.blueprint, products_api.blueprint,
+                      registration_api.blueprint):
+        # The JSON API checks CSRF itself for cookie-authenticated calls (accounts.guard); bearer calls need none.
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    cli.register(app)
+
+    import swagger_ui_bundle
+
+    @app.get("/api/docs/static/<path:filename>")
+    def swagger_static(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _register_security_headers(app: Flask) -> None:
+    production = app.config["ENV_NAME"] == "production"
+
+    @app.after_request
+    def _headers(response):
+        if request.path.startswith("/api/docs"):
+            # Swagger UI's page ships an inline bootstrap script; only that page gets it.
+            script = "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'"
+        else:
+            script = "script-src 'self'; style-src 'self'"
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; {script}; img-src 'self' data:; frame-ancestors 'none'; "
+            "base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if production:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from compliance import vocabulary
+    from marketplace import policy
+
+    def lang() -> str:
+        return "en" if str(get_locale()).startswith("en") else "zh"
+
+    def label(vocab_name: str, code: str) -> str:
+        return vocabulary.label(getattr(vocabulary, vocab_name), code, lang())
+
+    app.jinja_env.globals.update(policy=policy, lang=lang, label=label, vocabulary=vocabulary,
+                                 exchange_name=lambda: app.config["MARKETPLACE_EXCHANGE_NAME_EN"]
+                                 if lang() == "en" else app.config["MARKETPLACE_EXCHANGE_NAME"])

@@ -1,0 +1,1 @@
+"""The public catalog of registered products (search, offers and DCAT arrive with the catalog issue)."""

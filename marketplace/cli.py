@@ -1,0 +1,146 @@
+"""Command-line set-up and upkeep: `flask --app app orgs|users|clients|housekeeping|demo|compliance|audit`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from marketplace.errors import DomainError
+
+
+def _emit(payload: dict) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+def _fail(exc: DomainError) -> None:
+    _emit({"error": exc.title, "detail": exc.detail, "errors": exc.errors})
+    sys.exit(1)
+
+
+orgs = AppGroup("orgs", help="Organisations.")
+users = AppGroup("users", help="Users.")
+clients = AppGroup("clients", help="OAuth clients for the API.")
+demo = AppGroup("demo", help="The demo exchange.")
+compliance_cli = AppGroup("compliance", help="Compliance tools.")
+audit_cli = AppGroup("audit", help="The audit log.")
+
+
+@orgs.command("create")
+@click.option("--name", required=True)
+@click.option("--name-en", default="")
+@click.option("--uscc", required=True)
+@click.option("--kind", required=True, type=click.Choice(["provider", "buyer", "reviewer", "exchange"]))
+def create_org(name, name_en, uscc, kind):
+    """Create an approved organisation; prints it as JSON."""
+    from marketplace.accounts import services
+
+    try:
+        org = services.create_organization(name=name, name_en=name_en, uscc=uscc, kind=kind)
+    except DomainError as exc:
+        _fail(exc)
+    _emit({"id": org.id, "name": org.name, "uscc": org.uscc, "kind": org.kind, "state": org.state})
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--org", "org_uscc", help="USCC of the user's organisation.")
+@click.option("--role", required=True,
+              type=click.Choice(["broker", "buyer", "reviewer", "admin", "finance", "subject"]))
+@click.option("--name", default="")
+@click.option("--id-number", default=None, help="Resident ID number (data subjects).")
+@click.option("--org-admin", is_flag=True, help="Make the user their organisation's admin.")
+def create_user(email, org_uscc, role, name, id_number, org_admin):
+    """Create a user; the password is read from standard input."""
+    from marketplace.accounts import services
+
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = services.create_user(email=email, name=name, password=password, role=role, org_uscc=org_uscc,
+                                    id_number=id_number, is_org_admin=org_admin)
+    except DomainError as exc:
+        _fail(exc)
+    _emit({"id": user.id, "email": user.email, "role": user.role, "org_id": user.org_id})
+
+
+@clients.command("create")
+@click.option("--user", "email", required=True)
+@click.option("--scopes", default="", help="Space- or comma-separated; default: all the user's role allows.")
+@click.option("--name", default="cli")
+def create_client(email, scopes, name):
+    """Create an API client acting for USER; prints its id and secret (shown once)."""
+    from marketplace.accounts import services
+
+    try:
+        user = services.user_by_email(email)
+        client, secret = services.create_client(name=name, scopes=scopes.replace(",", " ").split() or None,
+                                                actor=user)
+    except DomainError as exc:
+        _fail(exc)
+    _emit({"client_id": client.client_id, "client_secret": secret, "scope": client.scope})
+
+
+@click.command("housekeeping")
+def housekeeping():
+    """Time-driven transitions: register products whose public notice has ended. Safe to run repeatedly."""
+    from marketplace.registration import services
+
+    _emit(services.register_due_products())
+
+
+@demo.command("load")
+def demo_load():
+    """Build (or top up) the demo exchange; prints and stores the demo accounts' generated passwords."""
+    from marketplace import demo as demo_module
+
+    _emit(demo_module.load())
+
+
+@compliance_cli.command("scan")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (stable contract).")
+def compliance_scan(path, as_json):
+    """Scan a CSV, XLSX or JSON-lines file for personal information."""
+    from compliance.pi_scan import scan_rows
+    from compliance.samples import SampleError, read_sample
+
+    try:
+        sample = read_sample(path.read_bytes())
+    except SampleError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    report = scan_rows(sample.columns, sample.rows)
+    if as_json:
+        _emit(report.to_dict())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{path.name}: {report.rows_scanned} rows")
+    for column in ("column", "type", "rows"):
+        table.add_column(column)
+    for column, types in report.columns.items():
+        for pi_type, count in types.items():
+            table.add_row(column, pi_type, str(count))
+    Console().print(table)
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Recompute the audit hash chain; exits 1 naming the first bad entry."""
+    from marketplace.audit import verify_chain
+
+    report = verify_chain()
+    _emit({"entries": report.entries, "ok": report.ok, "first_bad_seq": report.first_bad_seq,
+           "problem": report.problem})
+    if not report.ok:
+        sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    for command in (orgs, users, clients, housekeeping, demo, compliance_cli, audit_cli):
+        app.cli.add_command(command)

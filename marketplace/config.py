@@ -1,0 +1,84 @@
+"""Settings read from the environment when the app is created (never at import time)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A setting needed in production is missing or unusable."""
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigError("SECRET_KEY must be set when MARKETPLACE_ENV=production")
+    # Local runs keep one generated key so sessions survive restarts of `make run`.
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(instance_path: Path) -> dict:
+    """Build the configuration mapping from the environment."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    env = os.environ.get("MARKETPLACE_ENV", "development")
+    production = env == "production"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'exchange.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    settings = {
+        "ENV_NAME": env,
+        "SECRET_KEY": _secret_key(instance_path, production),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": production,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        "API_TITLE": "Data exchange API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "v1/openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",
+        "MARKETPLACE_EXCHANGE_CODE": "JMDE",
+        "MARKETPLACE_EXCHANGE_NAME": "江门数据交易服务基地",
+        "MARKETPLACE_EXCHANGE_NAME_EN": "Jiangmen Data Exchange Service Base",
+        "MARKETPLACE_NOTICE_PERIOD_HOURS": 72,
+        "MARKETPLACE_CERTIFICATE_YEARS": 3,
+        "MARKETPLACE_SAMPLE_MAX_BYTES": 10 * 1024 * 1024,
+        "MARKETPLACE_TOKEN_SECONDS": 3600,
+        "MARKETPLACE_FILES_DIR": str(instance_path / "files"),
+    }
+    settings.update(_prefixed("MARKETPLACE_"))
+    return settings
+
+
+def _prefixed(prefix: str) -> dict:
+    """MARKETPLACE_* variables, JSON-decoded where they parse (numbers, booleans), as Flask's from_prefixed_env."""
+    values = {}
+    for key, raw in os.environ.items():
+        if key.startswith(prefix) and key != "MARKETPLACE_ENV":
+            try:
+                values[key] = json.loads(raw)
+            except ValueError:
+                values[key] = raw
+    return values

@@ -1,0 +1,110 @@
+"""Domain errors raised by services, and the one place that turns them into HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: dict | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or {}
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Sign-in required"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class InvalidTransition(DomainError):
+    status = 409
+    title = "Not allowed in the current state"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    title = "Validation failed"
+
+
+def wants_json() -> bool:
+    if request.path.startswith(("/api/", "/oauth/")):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json"])
+    return best in ("application/json", "application/problem+json")
+
+
+def problem(status: int, title: str, detail: str, errors: dict | None = None):
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _render(status: int, title: str, detail: str, errors: dict | None = None):
+    if wants_json():
+        return problem(status, title, detail, errors)
+    return render_template("errors/error.html", status=status, title=title, detail=detail, errors=errors), status
+
+
+def _webargs_errors(exc: HTTPException) -> dict | None:
+    """webargs/flask-smorest put field messages under data['messages'][location]; flatten the location away."""
+    messages = (getattr(exc, "data", None) or {}).get("messages")
+    if not isinstance(messages, dict):
+        return None
+    flat: dict = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            flat.update(location_errors)
+    return flat or messages
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        return _render(exc.status, _(exc.title), exc.detail, exc.errors)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        errors = _webargs_errors(exc)
+        detail = exc.description or exc.name
+        if errors:
+            fields = ", ".join(sorted(str(key) for key in errors))
+            detail = f"Invalid input in: {fields}"
+        response = _render(exc.code or 500, exc.name, detail, errors)
+        if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            response = app.make_response(response)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(500, "Internal server error", "Something went wrong on our side; it has been logged.")

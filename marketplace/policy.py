@@ -1,0 +1,99 @@
+"""Every authorization rule, as pure predicates over (user, object, state). Services enforce; templates ask."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from marketplace.errors import Forbidden
+
+log = logging.getLogger(__name__)
+
+# What an API client may be granted, by the role of the user who creates it.
+SCOPES_BY_ROLE = {
+    "broker": ("products", "objections"),
+    "buyer": ("objections",),
+    "reviewer": ("reviews", "objections"),
+    "admin": ("admin", "objections"),
+    "finance": ("objections",),
+    "subject": ("objections",),
+}
+
+EDITABLE_PRODUCT_STATES = ("draft", "changes_requested")
+
+
+def _signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.active
+
+
+def _in_approved_org(user) -> bool:
+    return user.organization is not None and user.organization.state == "approved"
+
+
+def is_admin(user) -> bool:
+    return _signed_in(user) and user.role == "admin" and _in_approved_org(user)
+
+
+def can_decide_organizations(user) -> bool:
+    return is_admin(user)
+
+
+def can_invite_members(user, org) -> bool:
+    return (_signed_in(user) and user.is_org_admin and user.org_id == org.id and org.state == "approved")
+
+
+def can_create_product(user) -> bool:
+    return (_signed_in(user) and user.role == "broker" and _in_approved_org(user)
+            and user.organization.kind == "provider")
+
+
+def is_product_owner(user, product) -> bool:
+    return _signed_in(user) and user.role == "broker" and user.org_id == product.org_id and _in_approved_org(user)
+
+
+def can_view_product(user, product) -> bool:
+    if is_product_owner(user, product):
+        return True
+    return _signed_in(user) and user.role in ("reviewer", "admin") and _in_approved_org(user)
+
+
+def can_edit_version(user, version) -> bool:
+    return is_product_owner(user, version.product) and version.state in EDITABLE_PRODUCT_STATES
+
+
+def can_view_reviews(user) -> bool:
+    return _signed_in(user) and user.role == "reviewer" and _in_approved_org(user)
+
+
+def can_decide_review(user, review) -> bool:
+    """A reviewer never decides their own organisation's product, and the submitter never approves."""
+    version = review.version
+    return (can_view_reviews(user)
+            and user.org_id != version.product.org_id
+            and user.id != version.submitted_by_id)
+
+
+def can_object(user, notice) -> bool:
+    return _signed_in(user) and notice.state == "open"
+
+
+def can_decide_objection(user, objection) -> bool:
+    return is_admin(user) and objection.state == "open"
+
+
+def can_create_client(user) -> bool:
+    return _signed_in(user)
+
+
+def allowed(predicate: Callable[..., bool], *args) -> bool:
+    """Fail closed: a rule that raises denies."""
+    try:
+        return bool(predicate(*args))
+    except Exception:
+        log.exception("permission check %s failed; denying", predicate.__name__)
+        return False
+
+
+def require(predicate: Callable[..., bool], *args, message: str = "You are not allowed to do this.") -> None:
+    if not allowed(predicate, *args):
+        raise Forbidden(message)

@@ -1,0 +1,1 @@
+"""Data products and their versions: drafts, field dictionaries, samples and evidence."""

@@ -1,0 +1,80 @@
+"""JSON API of products: draft, edit, upload the sample and evidence (brokers)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint
+
+from marketplace.accounts.guard import api_actor
+from marketplace.errors import ValidationFailed
+from marketplace.products import services
+from marketplace.products.schemas import (EvidenceSchema, EvidenceUploadSchema, ProductDraftSchema,
+                                          ProductDraftUpdateSchema, ProductSchema,
+                                          TransitionSchema)
+
+blueprint = Blueprint("products_api", __name__, url_prefix="/products", description="Brokers' data products")
+
+
+def _upload() -> tuple[bytes, str]:
+    """The body of a PUT (raw bytes) or the `file` part of a multipart POST."""
+    if request.files.get("file"):
+        upload = request.files["file"]
+        return upload.read(), upload.filename or "upload"
+    if request.content_type and request.content_type.startswith("multipart/"):
+        raise ValidationFailed("Attach the file as the multipart part named `file`.", errors={"file": ["Missing."]})
+    return request.get_data(), request.args.get("filename", "upload")
+
+
+@blueprint.route("", methods=["POST"])
+@blueprint.arguments(ProductDraftSchema)
+@blueprint.response(201, ProductSchema)
+def create_product(data):
+    """Draft a new product (version 1)."""
+    data.pop("lock_version", None)
+    return services.create_product(actor=api_actor("products"), **data)
+
+
+@blueprint.route("", methods=["GET"])
+@blueprint.response(200, ProductSchema(many=True))
+def list_products():
+    """Your organisation's products."""
+    return services.list_products(actor=api_actor("products"))
+
+
+@blueprint.route("/<int:product_id>", methods=["GET"])
+@blueprint.response(200, ProductSchema)
+def get_product(product_id):
+    return services.get_product(product_id, actor=api_actor())
+
+
+@blueprint.route("/<int:product_id>", methods=["PATCH"])
+@blueprint.arguments(ProductDraftUpdateSchema(partial=True))
+@blueprint.response(200, ProductSchema)
+def update_product(data, product_id):
+    """Edit the draft; editing a registered product starts a new draft version."""
+    version = services.update_product(product_id, actor=api_actor("products"), **data)
+    return version.product
+
+
+@blueprint.route("/<int:product_id>/sample", methods=["PUT"])
+@blueprint.response(200, ProductSchema)
+def upload_sample(product_id):
+    """Upload the sample (CSV, XLSX or JSON lines, checked by content); runs the automatic checks."""
+    data, filename = _upload()
+    return services.upload_sample(product_id, data=data, filename=filename, actor=api_actor("products")).product
+
+
+@blueprint.route("/<int:product_id>/evidence", methods=["POST"])
+@blueprint.arguments(EvidenceUploadSchema, location="form")
+@blueprint.response(201, EvidenceSchema)
+def add_evidence(data, product_id):
+    """Attach evidence (multipart: `file`, `item_code`, `note`) to a checklist item."""
+    content, filename = _upload()
+    return services.add_evidence(product_id, data=content, filename=filename, actor=api_actor("products"), **data)
+
+
+@blueprint.route("/<int:product_id>/timeline", methods=["GET"])
+@blueprint.response(200, TransitionSchema(many=True))
+def timeline(product_id):
+    """Every transition of every version: who, when, from, to, why."""
+    return services.timeline(services.get_product(product_id, actor=api_actor()))

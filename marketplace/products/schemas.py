@@ -1,0 +1,172 @@
+"""Marshmallow schemas of products: what a draft may carry in, and what a product looks like out."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from compliance import vocabulary
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _one_of(vocab: dict) -> validate.OneOf:
+    return validate.OneOf(list(vocab))
+
+
+def _date_text(value: str) -> None:
+    if value and not DATE.match(value):
+        raise ValidationError("Use the form YYYY-MM-DD.")
+
+
+class FieldDefinitionSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    type = fields.String(required=True, validate=_one_of(vocabulary.FIELD_TYPES))
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+    pi = fields.Boolean(load_default=False)
+    sensitive = fields.Boolean(load_default=False)
+
+
+class ProductDraftSchema(Schema):
+    """Input of POST /products and PATCH /products/{id} (partial) and of the HTML draft form."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_en = fields.String(load_default="", validate=validate.Length(max=200))
+    product_type = fields.String(required=True, validate=_one_of(vocabulary.PRODUCT_TYPES))
+    sector = fields.String(required=True, validate=_one_of(vocabulary.SECTORS))
+    description = fields.String(load_default="", validate=validate.Length(max=10_000))
+    scenarios = fields.List(fields.String(validate=_one_of(vocabulary.SCENARIOS)), load_default=list,
+                            validate=validate.Length(max=20))
+    source_type = fields.String(load_default="", validate=validate.OneOf(["", *vocabulary.SOURCE_TYPES]))
+    source_description = fields.String(load_default="", validate=validate.Length(max=5_000))
+    coverage_region = fields.String(load_default="", validate=validate.Length(max=100))
+    coverage_population = fields.String(load_default="", validate=validate.Length(max=200))
+    time_range_start = fields.String(load_default="", validate=_date_text)
+    time_range_end = fields.String(load_default="", validate=_date_text)
+    scale = fields.String(load_default="", validate=validate.Length(max=200))
+    update_frequency = fields.String(load_default="",
+                                     validate=validate.OneOf(["", *vocabulary.UPDATE_FREQUENCIES]))
+    field_dictionary = fields.List(fields.Nested(FieldDefinitionSchema), load_default=list,
+                                   validate=validate.Length(max=500))
+    holds_pi = fields.Boolean(load_default=False)
+    sensitive_pi = fields.Boolean(load_default=False)
+    deidentified = fields.Boolean(load_default=False)
+    deidentification_method = fields.String(load_default="", validate=validate.Length(max=2_000))
+    security_level = fields.String(load_default="", validate=validate.OneOf(["", *vocabulary.SECURITY_LEVELS]))
+    delivery_modes = fields.List(fields.String(validate=_one_of(vocabulary.DELIVERY_MODES)), load_default=list)
+    cross_border_allowed = fields.Boolean(load_default=False)
+    rights = fields.List(fields.String(validate=_one_of(vocabulary.RIGHTS)), load_default=list)
+    usage_scope = fields.String(load_default="", validate=validate.Length(max=5_000))
+    no_onward_transfer = fields.Boolean(load_default=True)
+    licence_term_months = fields.Integer(load_default=None, allow_none=True,
+                                         validate=validate.Range(min=1, max=600))
+    price_mode = fields.String(load_default="", validate=validate.OneOf(["", *vocabulary.PRICE_MODES]))
+    api_endpoint = fields.String(load_default="", validate=validate.Length(max=500))
+    lock_version = fields.Integer(load_default=None, allow_none=True,
+                                  metadata={"description": "The lock_version you read; a stale one gives 409."})
+
+    @validates_schema
+    def _unique_field_names(self, data, **_kwargs):
+        names = [f["name"] for f in data.get("field_dictionary") or []]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValidationError(f"Duplicate field names: {', '.join(duplicates)}.", "field_dictionary")
+
+
+class FieldDefinitionOutSchema(FieldDefinitionSchema):
+    pass
+
+
+class CheckResultSchema(Schema):
+    code = fields.String()
+    applicable = fields.Boolean()
+    outcome = fields.String(allow_none=True)
+    blocking = fields.Boolean()
+    message = fields.Dict(keys=fields.String(), values=fields.String())
+    details = fields.Dict()
+
+
+class EvidenceSchema(Schema):
+    id = fields.Integer()
+    item_code = fields.String()
+    filename = fields.String()
+    note = fields.String()
+    sha256 = fields.String(attribute="file.sha256")
+    media_type = fields.String(attribute="file.media_type")
+    created_at = fields.DateTime()
+
+
+class ProductVersionSchema(Schema):
+    id = fields.Integer()
+    number = fields.Integer()
+    state = fields.String()
+    lock_version = fields.Integer()
+    name = fields.String()
+    name_en = fields.String()
+    product_type = fields.String()
+    sector = fields.String()
+    description = fields.String()
+    scenarios = fields.List(fields.String())
+    source_type = fields.String()
+    source_description = fields.String()
+    coverage_region = fields.String()
+    coverage_population = fields.String()
+    time_range_start = fields.String()
+    time_range_end = fields.String()
+    scale = fields.String()
+    update_frequency = fields.String()
+    field_dictionary = fields.List(fields.Nested(FieldDefinitionOutSchema))
+    holds_pi = fields.Boolean()
+    sensitive_pi = fields.Boolean()
+    deidentified = fields.Boolean()
+    deidentification_method = fields.String()
+    security_level = fields.String()
+    delivery_modes = fields.List(fields.String())
+    cross_border_allowed = fields.Boolean()
+    rights = fields.List(fields.String())
+    usage_scope = fields.String()
+    no_onward_transfer = fields.Boolean()
+    licence_term_months = fields.Integer(allow_none=True)
+    price_mode = fields.String()
+    api_endpoint = fields.String()
+    sample_filename = fields.String()
+    sample_format = fields.String()
+    sample_rows = fields.Integer()
+    scan_report = fields.Dict(allow_none=True)
+    masked_preview = fields.Dict(allow_none=True)
+    check_results = fields.List(fields.Nested(CheckResultSchema))
+    evidence = fields.List(fields.Nested(EvidenceSchema))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    submitted_at = fields.DateTime(allow_none=True)
+
+
+class ProductSchema(Schema):
+    id = fields.Integer()
+    org_id = fields.Integer()
+    provider = fields.String(attribute="organization.name")
+    created_at = fields.DateTime()
+    latest = fields.Nested(ProductVersionSchema)
+    versions = fields.Method("_version_summaries")
+
+    def _version_summaries(self, product) -> list[dict]:
+        return [{"id": v.id, "number": v.number, "state": v.state} for v in product.versions]
+
+
+class EvidenceUploadSchema(Schema):
+    item_code = fields.String(required=True, validate=validate.Length(min=1, max=10))
+    note = fields.String(load_default="", validate=validate.Length(max=2_000))
+
+
+class TransitionSchema(Schema):
+    action = fields.String()
+    from_state = fields.String()
+    to_state = fields.String()
+    actor = fields.String(attribute="actor.name", allow_none=True)
+    reason = fields.String(allow_none=True)
+    at = fields.DateTime()
+
+
+class ProductDraftUpdateSchema(ProductDraftSchema):
+    """Input of PATCH /products/{id}: any subset of the draft's fields (load with partial=True)."""

@@ -1,0 +1,183 @@
+"""Use cases of products: drafting, editing (a new version after registration), samples, evidence, submission."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from compliance import checklist
+from compliance.pi_scan import scan_rows
+from compliance.samples import SampleError, read_sample
+from marketplace import audit, policy, storage
+from marketplace.database import unit_of_work
+from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from marketplace.extensions import db
+from marketplace.lifecycle import history
+from marketplace.products.checks import refresh_checks
+from marketplace.products.models import METADATA_FIELDS, Evidence, Product, ProductVersion
+from marketplace.products.states import EDITABLE, NEW_VERSION_FROM, PRODUCT_VERSION, VersionState
+
+# Evidence is checked by content: these magic numbers, or plain UTF-8 text.
+EVIDENCE_TYPES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"PK\x03\x04", "application/zip"),
+)
+
+
+def _load(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def check_lock(version: ProductVersion, lock_version: int | None) -> None:
+    if lock_version is not None and lock_version != version.lock_version:
+        raise Conflict("This draft was changed by someone else since you loaded it; reload and try again.",
+                       errors={"lock_version": [f"Current version is {version.lock_version}."]})
+
+
+def _editable_version(product: Product, actor) -> ProductVersion:
+    """The version an edit applies to: the open draft, or a new draft copied from a settled version."""
+    latest = product.latest
+    if latest.state in EDITABLE:
+        policy.require(policy.can_edit_version, actor, latest)
+        return latest
+    policy.require(policy.is_product_owner, actor, product)
+    if latest.state not in NEW_VERSION_FROM:
+        raise InvalidTransition(f"The product is {latest.state.replace('_', ' ')}; it can be edited again "
+                                "once the review and public notice are over.")
+    draft = ProductVersion(product=product, number=latest.number + 1, state=VersionState.DRAFT,
+                           created_by_id=actor.id, sample_file_id=latest.sample_file_id,
+                           sample_filename=latest.sample_filename, sample_format=latest.sample_format,
+                           sample_rows=latest.sample_rows, scan_report=latest.scan_report,
+                           masked_preview=latest.masked_preview,
+                           **{field: getattr(latest, field) for field in METADATA_FIELDS})
+    db.session.add(draft)
+    db.session.flush()
+    audit.record(actor, "product_version.create", "product_version", draft.id,
+                 {"product_id": product.id, "number": draft.number, "from_version": latest.number})
+    return draft
+
+
+def create_product(*, actor, **fields) -> Product:
+    with unit_of_work():
+        policy.require(policy.can_create_product, actor, message="Only brokers of an approved provider "
+                       "organisation can register products.")
+        product = Product(org_id=actor.org_id, created_by_id=actor.id)
+        version = ProductVersion(product=product, number=1, state=VersionState.DRAFT, created_by_id=actor.id,
+                                 **fields)
+        db.session.add_all([product, version])
+        db.session.flush()
+        refresh_checks(version)
+        audit.record(actor, "product.create", "product", product.id, {"version_id": version.id,
+                                                                      "name": version.name})
+    return product
+
+
+def update_product(product_id: int, *, actor, lock_version: int | None = None, **fields) -> ProductVersion:
+    with unit_of_work():
+        product = _load(product_id)
+        version = _editable_version(product, actor)
+        check_lock(version, lock_version)
+        changed = sorted(key for key, value in fields.items() if getattr(version, key) != value)
+        for key, value in fields.items():
+            setattr(version, key, value)
+        refresh_checks(version)
+        db.session.flush()
+        audit.record(actor, "product_version.update", "product_version", version.id, {"fields": changed})
+    return version
+
+
+def upload_sample(product_id: int, *, data: bytes, filename: str, actor) -> ProductVersion:
+    """Read the sample by content, scan it, store it and re-run the automatic checks, all or nothing."""
+    with unit_of_work():
+        product = _load(product_id)
+        version = _editable_version(product, actor)
+        if len(data) > _sample_limit():
+            raise ValidationFailed(f"The sample is larger than {_sample_limit() // (1024 * 1024)} MB.",
+                                   errors={"file": ["Too large."]})
+        try:
+            sample = read_sample(data)
+        except SampleError as exc:
+            raise ValidationFailed(f"The sample could not be read: {exc}", errors={"file": [str(exc)]}) from None
+        scan = scan_rows(sample.columns, sample.rows)
+        stored = storage.put(data, {"csv": "text/csv", "jsonl": "application/x-ndjson"}.get(
+            sample.format, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        db.session.flush()
+        version.sample_file = stored
+        version.sample_filename = filename[:255]
+        version.sample_format = sample.format
+        version.sample_rows = sample.row_count
+        version.scan_report = scan.to_dict()
+        version.masked_preview = {"columns": sample.columns, "rows": sample.masked_preview(scan)}
+        refresh_checks(version, sample, scan)
+        audit.record(actor, "product_version.sample", "product_version", version.id,
+                     {"sha256": stored.sha256, "rows": sample.row_count, "pi_counts": scan.counts})
+    return version
+
+
+def _sample_limit() -> int:
+    from flask import current_app
+
+    return int(current_app.config["MARKETPLACE_SAMPLE_MAX_BYTES"])
+
+
+def add_evidence(product_id: int, *, item_code: str, data: bytes, filename: str, note: str, actor) -> Evidence:
+    with unit_of_work():
+        product = _load(product_id)
+        version = _editable_version(product, actor)
+        if checklist.DEFAULT_TEMPLATE.item(item_code) is None:
+            raise ValidationFailed(f"There is no checklist item {item_code}.",
+                                   errors={"item_code": ["Unknown item."]})
+        if not data:
+            raise ValidationFailed("The evidence file is empty.", errors={"file": ["Empty file."]})
+        stored = storage.put(data, _evidence_type(data))
+        db.session.flush()
+        evidence = Evidence(version=version, item_code=item_code, file=stored, filename=filename[:255],
+                            note=note, uploaded_by_id=actor.id)
+        db.session.add(evidence)
+        db.session.flush()
+        refresh_checks(version)
+        audit.record(actor, "evidence.add", "product_version", version.id,
+                     {"item_code": item_code, "sha256": stored.sha256})
+    return evidence
+
+
+def _evidence_type(data: bytes) -> str:
+    for magic, media_type in EVIDENCE_TYPES:
+        if data.startswith(magic):
+            return media_type
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed("Evidence must be a PDF, PNG, JPEG, Office document or UTF-8 text file.",
+                               errors={"file": ["Unsupported file type."]}) from None
+    return "text/plain"
+
+
+def get_product(product_id: int, *, actor) -> Product:
+    product = _load(product_id)
+    policy.require(policy.can_view_product, actor, product)
+    return product
+
+
+def list_products(*, actor) -> list[Product]:
+    if not policy.allowed(policy.can_create_product, actor):
+        return []
+    return list(db.session.scalars(
+        select(Product).where(Product.org_id == actor.org_id).order_by(Product.created_at.desc())
+    ))
+
+
+def timeline(product: Product):
+    return history(PRODUCT_VERSION.name, [version.id for version in product.versions])
+
+
+def evidence_file(evidence_id: int, *, actor) -> tuple[Evidence, bytes]:
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        raise NotFound("No such evidence.")
+    policy.require(policy.can_view_product, actor, evidence.version.product)
+    return evidence, storage.read(evidence.file)

@@ -1,0 +1,1 @@
+"""Compliance review, public notice, objections and registration certificates."""

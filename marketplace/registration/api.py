@@ -1,0 +1,81 @@
+"""JSON API of registration: submission, the review queue and decisions, notices, objections, certificates."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from marketplace.accounts.guard import api_actor
+from marketplace.products.schemas import ProductSchema
+from marketplace.registration import schemas, services
+
+blueprint = Blueprint("registration_api", __name__, description="Review, public notice and certificates")
+
+
+@blueprint.route("/products/<int:product_id>/submit", methods=["POST"])
+@blueprint.arguments(schemas.SubmitSchema, required=False)
+@blueprint.response(200, ProductSchema)
+def submit(data, product_id):
+    """Submit for review; 422 lists every blocking automatic failure."""
+    return services.submit_product(product_id, actor=api_actor("products"), **(data or {})).product
+
+
+@blueprint.route("/reviews", methods=["GET"])
+@blueprint.arguments(schemas.ReviewQuerySchema, location="query")
+@blueprint.response(200, schemas.ReviewSummarySchema(many=True))
+def list_reviews(query):
+    state = None if query["state"] == "all" else query["state"]
+    return services.list_reviews(actor=api_actor("reviews"), state=state)
+
+
+@blueprint.route("/reviews/<int:review_id>", methods=["GET"])
+@blueprint.response(200, schemas.ReviewSchema)
+def get_review(review_id):
+    """One review with every checklist item, its automatic result and decision."""
+    return services.get_review(review_id, actor=api_actor("reviews"))
+
+
+@blueprint.route("/reviews/<int:review_id>/items/<code>", methods=["PUT"])
+@blueprint.arguments(schemas.ItemDecisionSchema)
+@blueprint.response(200, schemas.ReviewSchema)
+def decide_item(data, review_id, code):
+    """Decide one item: pass, fail (with a note) or not_applicable."""
+    item = services.decide_item(review_id, code, actor=api_actor("reviews"), **data)
+    return item.review
+
+
+@blueprint.route("/reviews/<int:review_id>/decision", methods=["POST"])
+@blueprint.arguments(schemas.ReviewDecisionSchema)
+@blueprint.response(200, schemas.ReviewSchema)
+def decide_review(data, review_id):
+    """approve (every applicable item must pass), request_changes or reject (with a reason)."""
+    return services.decide_review(review_id, actor=api_actor("reviews"), **data)
+
+
+@blueprint.route("/notices", methods=["GET"])
+@blueprint.response(200, schemas.NoticeSchema(many=True))
+def list_notices():
+    """Products in their public notice period (public)."""
+    return services.list_notices()
+
+
+@blueprint.route("/notices/<int:product_id>/objections", methods=["POST"])
+@blueprint.arguments(schemas.ObjectionCreateSchema)
+@blueprint.response(201, schemas.ObjectionSchema)
+def raise_objection(data, product_id):
+    """Object to a product during its public notice (any signed-in user)."""
+    return services.raise_objection(product_id, actor=api_actor("objections"), **data)
+
+
+@blueprint.route("/objections/<int:objection_id>/decision", methods=["POST"])
+@blueprint.arguments(schemas.ObjectionDecisionSchema)
+@blueprint.response(200, schemas.ObjectionSchema)
+def decide_objection(data, objection_id):
+    """uphold (back to review, or withdraw the product) or dismiss (admins)."""
+    return services.decide_objection(objection_id, actor=api_actor("admin"), **data)
+
+
+@blueprint.route("/certificates/<number>", methods=["GET"])
+@blueprint.response(200, schemas.CertificateSchema)
+def get_certificate(number):
+    """A certificate (public). Signatures and the inclusion proof arrive with the transparency log."""
+    return services.get_certificate(number)

@@ -1,0 +1,181 @@
+"""HTML views of registration: submission, the review desk, public notices, objections, certificates."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from marketplace import policy, ui
+from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
+from marketplace.extensions import db
+from marketplace.registration import services
+from marketplace.registration.models import Notice
+from marketplace.registration.schemas import (ItemDecisionSchema, ObjectionCreateSchema, ObjectionDecisionSchema,
+                                              ReviewDecisionSchema, ReviewQuerySchema, SubmitSchema)
+
+blueprint = Blueprint("registration", __name__)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _open_objections() -> list:
+    return [objection for notice in services.list_notices() for objection in notice.open_objections()]
+
+
+@ui.panel("dashboard")
+def _reviews_panel(user):
+    if not policy.allowed(policy.can_view_reviews, user):
+        return None
+    return {"template": "registration/_panel_reviews.html", "reviews": services.list_reviews(actor=user)}
+
+
+@ui.panel("dashboard")
+def _objections_panel(user):
+    if not policy.allowed(policy.is_admin, user):
+        return None
+    return {"template": "registration/_panel_objections.html", "objections": _open_objections()}
+
+
+@ui.panel("product")
+def _certificates_panel(user, product):
+    return {"template": "registration/_panel_product_registration.html",
+            "certificates": services.certificates_of(product.id),
+            "notices": [n for n in services.list_notices(state=None) if n.version.product_id == product.id]}
+
+
+@blueprint.route("/products/<int:product_id>/submit", methods=["POST"])
+@login_required
+def submit_product(product_id: int):
+    try:
+        data = SubmitSchema().load({"lock_version": request.form.get("lock_version") or None})
+        services.submit_product(product_id, actor=_actor(), **data)
+    except ValidationError as exc:
+        flash(" ".join(ui.error_list(exc.messages)), "error")
+    except (ValidationFailed, Conflict, InvalidTransition) as exc:
+        flash(exc.detail, "error")
+        for code, messages in exc.errors.items():
+            flash(f"{code}: {' '.join(ui.error_list(messages))}", "blocking")
+    else:
+        flash(_("Submitted for review."), "success")
+    return redirect(url_for("products.product_detail", product_id=product_id))
+
+
+@blueprint.route("/reviews")
+@login_required
+def reviews():
+    try:
+        state = ReviewQuerySchema().load({"state": request.args.get("state", "pending")})["state"]
+    except ValidationError:
+        abort(400, _("Unknown review state."))
+    found = services.list_reviews(actor=_actor(), state=None if state == "all" else state)
+    return render_template("registration/reviews.html", reviews=found, state=state)
+
+
+def _render_review(review_id: int, status: int = 200, **extra):
+    review = services.get_review(review_id, actor=_actor())
+    return render_template("registration/review.html", review=review, version=review.version, **extra), status
+
+
+@blueprint.route("/reviews/<int:review_id>")
+@login_required
+def review(review_id: int):
+    return _render_review(review_id)
+
+
+@blueprint.route("/reviews/<int:review_id>/items/<code>", methods=["POST"])
+@login_required
+def decide_item(review_id: int, code: str):
+    try:
+        data = ItemDecisionSchema().load(_fields("decision", "note", "lock_version"))
+        services.decide_item(review_id, code, actor=_actor(), **data)
+    except ValidationError as exc:
+        return _render_review(review_id, 422, item_code=code, item_errors=ui.error_list(exc.messages))
+    except (ValidationFailed, Conflict, InvalidTransition) as exc:
+        return _render_review(review_id, exc.status, item_code=code, item_errors=[exc.detail])
+    flash(_("Decision on %(code)s recorded.", code=code), "success")
+    return redirect(url_for("registration.review", review_id=review_id, _anchor=f"item-{code}"))
+
+
+@blueprint.route("/reviews/<int:review_id>/decision", methods=["POST"])
+@login_required
+def decide_review(review_id: int):
+    try:
+        data = ReviewDecisionSchema().load(_fields("decision", "reason", "lock_version"))
+        decided = services.decide_review(review_id, actor=_actor(), **data)
+    except ValidationError as exc:
+        return _render_review(review_id, 422, decision_errors=ui.error_list(exc.messages))
+    except (ValidationFailed, Conflict, InvalidTransition) as exc:
+        return _render_review(review_id, exc.status, decision_errors=[exc.detail, *ui.error_list(exc.errors)])
+    flash(_("The review is now %(state)s.", state=ui.state_label(decided.state)), "success")
+    return redirect(url_for("registration.review", review_id=review_id))
+
+
+def _fields(*names) -> dict:
+    """Form values by name, leaving out empty ones so schema defaults apply."""
+    return {name: request.form[name] for name in names if request.form.get(name, "") != ""}
+
+
+@blueprint.route("/notices")
+def notices():
+    return render_template("registration/notices.html", notices=services.list_notices())
+
+
+def _render_notice(notice_id: int, status: int = 200, **extra):
+    # registration.services has no get_notice(id); a plain primary-key read stands in.
+    notice = db.get_or_404(Notice, notice_id)
+    return render_template("registration/notice.html", notice=notice, version=notice.version, **extra), status
+
+
+@blueprint.route("/notices/<int:notice_id>")
+def notice(notice_id: int):
+    return _render_notice(notice_id)
+
+
+@blueprint.route("/notices/<int:notice_id>/objections", methods=["POST"])
+@login_required
+def raise_objection(notice_id: int):
+    notice = db.get_or_404(Notice, notice_id)
+    try:
+        data = ObjectionCreateSchema().load({"reason": request.form.get("reason", "").strip()})
+        services.raise_objection(notice.version.product_id, actor=_actor(), **data)
+    except ValidationError as exc:
+        return _render_notice(notice_id, 422, errors=exc.messages)
+    except (ValidationFailed, Conflict, InvalidTransition) as exc:
+        return _render_notice(notice_id, exc.status, error=exc.detail, errors=exc.errors)
+    flash(_("Your objection has been recorded; the exchange will decide on it."), "success")
+    return redirect(url_for("registration.notice", notice_id=notice_id))
+
+
+def _render_objections(status: int = 200, **extra):
+    # No listing service takes an actor; open objections are read through the open notices.
+    policy.require(policy.is_admin, _actor())
+    return render_template("registration/objections.html", objections=_open_objections(), **extra), status
+
+
+@blueprint.route("/admin/objections")
+@login_required
+def admin_objections():
+    return _render_objections()
+
+
+@blueprint.route("/objections/<int:objection_id>/decision", methods=["POST"])
+@login_required
+def decide_objection(objection_id: int):
+    try:
+        data = ObjectionDecisionSchema().load(_fields("decision", "outcome", "reason"))
+        services.decide_objection(objection_id, actor=_actor(), **data)
+    except ValidationError as exc:
+        return _render_objections(422, objection_id=objection_id, errors=ui.error_list(exc.messages))
+    except (ValidationFailed, Conflict, InvalidTransition) as exc:
+        return _render_objections(exc.status, objection_id=objection_id, errors=[exc.detail])
+    flash(_("Objection decided."), "success")
+    return redirect(url_for("registration.admin_objections"))
+
+
+@blueprint.route("/certificates/<number>")
+def certificate(number: str):
+    return render_template("registration/certificate.html", certificate=services.get_certificate(number))

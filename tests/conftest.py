@@ -1,0 +1,78 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or the PostgreSQL in DATABASE_URL), clients, builders."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+from marketplace.app_factory import create_app
+from marketplace.extensions import db
+
+POSTGRES_URL = os.environ.get("DATABASE_URL")
+
+
+def _config(tmp_path) -> dict:
+    uri = POSTGRES_URL or f"sqlite:///{tmp_path / 'test.db'}"
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "MARKETPLACE_FILES_DIR": str(tmp_path / "files"),
+        "MARKETPLACE_NOTICE_PERIOD_HOURS": 72,
+        "SERVER_NAME": "localhost",
+    }
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema(tmp_path_factory):
+    """On PostgreSQL the schema is built once; each test then starts from truncated tables."""
+    if not POSTGRES_URL:
+        yield
+        return
+    app = create_app(_config(tmp_path_factory.mktemp("pg")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.drop_all()
+
+
+def _truncate_all() -> None:
+    names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    db.session.rollback()
+    db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.session.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :genesis)"),
+                       {"genesis": "0" * 64})
+    db.session.commit()
+
+
+@pytest.fixture
+def app(tmp_path, _postgres_schema):
+    app = create_app(_config(tmp_path))
+    with app.app_context():
+        if POSTGRES_URL:
+            _truncate_all()
+        else:
+            db.create_all()
+        yield app
+        db.session.remove()
+        if not POSTGRES_URL:
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app):
+    """Organisations and users of every role, built through the services."""
+    from tests.builders import World
+
+    return World.build()
