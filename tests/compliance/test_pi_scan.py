@@ -121,7 +121,9 @@ def test_scan_rows_one_finding_per_row_column_type():
 
 def test_scan_rows_reads_non_string_cells():
     report = scan_rows(["card", "flag"], [[4111111111111111, True]])
-    assert [(f.column, f.type, f.masked) for f in report.findings] == [("card", "bank_card", "411111******1111")]
+    assert [(f.column, f.type, f.masked) for f in report.findings] == [
+        ("card", "bank_card", "411111******1111")
+    ]
 
 
 def test_scan_of_no_rows():
@@ -140,7 +142,12 @@ def test_to_dict_has_the_contract_shape_and_only_masked_values():
     data = report.to_dict()
     assert {"rows_scanned", "findings", "counts"} <= set(data)
     assert data["rows_scanned"] == 5
-    assert data["findings"][0] == {"row": 1, "column": "v", "type": "cn_resident_id", "masked": "110***********002X"}
+    assert data["findings"][0] == {
+        "row": 1,
+        "column": "v",
+        "type": "cn_resident_id",
+        "masked": "110***********002X",
+    }
     assert all(set(f) == {"row", "column", "type", "masked"} for f in data["findings"])
     assert data["counts"] == {"cn_resident_id": 1, "cn_mobile": 1, "bank_card": 1, "uscc": 1, "email": 1}
     text = json.dumps(data)
