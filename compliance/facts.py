@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 
@@ -29,6 +29,13 @@ class ProductFacts:
     description: str = ""
     price_mode: str = ""
     api_endpoint: str = ""
+
+    def __post_init__(self) -> None:
+        # Database columns are often NULL where a fact is simply undeclared; treat None as the default.
+        for f in fields(self):
+            if getattr(self, f.name) is None:
+                default = f.default_factory() if f.default_factory is not MISSING else f.default
+                setattr(self, f.name, default)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ProductFacts:

@@ -7,6 +7,7 @@ from datetime import date
 
 # GB 32100-2015: the alphabet leaves out I, O, S, V and Z so they cannot be misread as digits.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUES = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 # GB 11643-1999 check character: weights are 2**(17 - i) mod 11, the ISO 7064 MOD 11-2 scheme.
@@ -32,15 +33,15 @@ _KEEP = {
 
 def uscc_check_char(first17: str) -> str:
     """Return the GB 32100-2015 check character for the first 17 characters of a USCC."""
-    if len(first17) != 17 or any(c not in USCC_ALPHABET for c in first17):
+    if len(first17) != 17 or not set(first17) <= _USCC_VALUES.keys():
         raise ValueError("a USCC body is 17 characters from " + USCC_ALPHABET)
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    total = sum(_USCC_VALUES[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
 def uscc_is_valid(s: str) -> bool:
     """True when `s` is an 18-character unified social credit code with a correct check character."""
-    if len(s) != 18 or any(c not in USCC_ALPHABET for c in s):
+    if len(s) != 18 or not set(s) <= _USCC_VALUES.keys():
         return False
     return uscc_check_char(s[:17]) == s[17]
 

@@ -41,12 +41,29 @@ class Detector:
     rank: int
 
 
+def _bounded(body: str) -> str:
+    return _START + body + _END
+
+
+def _grouped(body: str) -> str:
+    return _GROUP_START + body + _GROUP_END
+
+
+_CARD = "|".join([_bounded(r"[0-9]{16,19}"), _grouped(r"[0-9]{4}(?:[ \-][0-9]{4}){3}(?:[ \-][0-9]{1,3})?")])
+_MOBILE = "".join(
+    [
+        r"(?:(?<![0-9A-Za-z+])(?:\+86|0086)[ \-]?|" + _START + ")",  # "+86 ", "0086-" or nothing
+        r"(?:1[3-9][0-9]{9}" + _END,  # 13812345678
+        r"|1[3-9][0-9][ \-][0-9]{4}[ \-][0-9]{4}" + _GROUP_END + ")",  # 138 1234 5678
+    ]
+)
+_EMAIL_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = rf"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@{_EMAIL_LABEL}(?:\.{_EMAIL_LABEL})+(?![A-Za-z0-9\-])"
+
+
 def _card_is_valid(candidate: str) -> bool:
     digits = re.sub(r"[ \-]", "", candidate)
     return 16 <= len(digits) <= 19 and luhn_is_valid(digits)
-
-
-_EMAIL_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 
 
 def _email_is_valid(candidate: str) -> bool:
@@ -61,62 +78,11 @@ def _email_is_valid(candidate: str) -> bool:
 # Ranks: a resident ID needs a region, a real birth date and a mod-11 check, so about 1 in 31 valid IDs
 # also passes the USCC mod-31 check by chance; the ID is the more specific reading of such a span.
 DETECTORS: tuple[Detector, ...] = (
-    Detector(
-        "cn_resident_id",
-        re.compile(_START + r"[1-8][0-9]{16}[0-9Xx]" + _END),
-        resident_id_is_valid,
-        rank=50,
-    ),
-    Detector(
-        "uscc",
-        re.compile(_START + r"[0-9A-HJ-NPQRTUWXY]{18}" + _END),
-        uscc_is_valid,
-        rank=40,
-    ),
-    Detector(
-        "bank_card",
-        re.compile(
-            r"(?:"
-            + _START
-            + r"[0-9]{16,19}"
-            + _END
-            + r"|"
-            + _GROUP_START
-            + r"[0-9]{4}(?:[ \-][0-9]{4}){3}(?:[ \-][0-9]{1,3})?"
-            + _GROUP_END
-            + r")"
-        ),
-        _card_is_valid,
-        rank=30,
-    ),
-    Detector(
-        "cn_mobile",
-        re.compile(
-            r"(?:(?<![0-9A-Za-z+])(?:\+86|0086)[ \-]?|"
-            + _START
-            + r")"
-            + r"(?:1[3-9][0-9]{9}"
-            + _END
-            + r"|1[3-9][0-9][ \-][0-9]{4}[ \-][0-9]{4}"
-            + _GROUP_END
-            + r")"
-        ),
-        mobile_is_valid,
-        rank=20,
-    ),
-    Detector(
-        "email",
-        re.compile(
-            r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@"
-            + _EMAIL_LABEL
-            + r"(?:\."
-            + _EMAIL_LABEL
-            + r")+"
-            + r"(?![A-Za-z0-9\-])"
-        ),
-        _email_is_valid,
-        rank=10,
-    ),
+    Detector("cn_resident_id", re.compile(_bounded(r"[1-8][0-9]{16}[0-9Xx]")), resident_id_is_valid, rank=50),
+    Detector("uscc", re.compile(_bounded(r"[0-9A-HJ-NPQRTUWXY]{18}")), uscc_is_valid, rank=40),
+    Detector("bank_card", re.compile(_CARD), _card_is_valid, rank=30),
+    Detector("cn_mobile", re.compile(_MOBILE), mobile_is_valid, rank=20),
+    Detector("email", re.compile(_EMAIL), _email_is_valid, rank=10),
 )
 
 # Every detector needs a digit or an "@"; most cells (names, amounts, codes) are rejected by this alone.
@@ -126,7 +92,7 @@ _SHORTEST_PI = len("a@b.cn")
 
 @dataclass(frozen=True)
 class Detection:
-    """A validated PI span inside one text; holds the raw value, so it never leaves this package's callers."""
+    """A validated PI span inside one text; it holds the raw value, so pass on only `masked`."""
 
     type: str
     start: int

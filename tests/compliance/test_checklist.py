@@ -16,7 +16,7 @@ from compliance.checklist import (
     is_applicable,
 )
 from compliance.identifiers import make_resident_id
-from compliance.rules import RuleError, rule_holds, validate_rule
+from compliance.pi_scan import ScanReport
 from compliance.samples import read_sample
 
 RESIDENT_ID = "11010519491231002X"
@@ -68,11 +68,13 @@ def _facts(**changes):
     return dataclasses.replace(facts, **changes)
 
 
-def _results(facts=None, sample="default", scan=None):
-    return {
-        r.code: r
-        for r in evaluate(facts or _facts(), sample=_sample() if sample == "default" else sample, scan=scan)
-    }
+_OWN_SAMPLE = object()
+
+
+def _results(facts=None, sample=_OWN_SAMPLE, scan=None):
+    """Results by code; by default for the complete product and its matching sample."""
+    sample = _sample() if sample is _OWN_SAMPLE else sample
+    return {r.code: r for r in evaluate(facts or _facts(), sample=sample, scan=scan)}
 
 
 # ---------------------------------------------------------------- template
@@ -117,47 +119,6 @@ def _one(code="A-01", kind="auto", when=None):
 def test_template_refuses_bad_items(items):
     with pytest.raises(ValueError):
         Template("test", items)
-
-
-# ---------------------------------------------------------------- rules
-
-
-@pytest.mark.parametrize(
-    ("rule", "holds"),
-    [
-        ({"field": "sector", "eq": "finance"}, True),
-        ({"field": "sector", "ne": "finance"}, False),
-        ({"field": "sector", "in": ["health", "finance"]}, True),
-        ({"field": "delivery_modes", "contains": "api"}, True),
-        ({"field": "delivery_modes", "contains": "file"}, False),
-        ({"field": "scenarios", "intersects": ["anti_fraud", "research"]}, True),
-        ({"field": "scenarios", "intersects": ["credit_support"]}, False),
-        ({"all": [{"field": "holds_pi", "eq": True}, {"field": "sector", "eq": "finance"}]}, False),
-        ({"any": [{"field": "holds_pi", "eq": True}, {"field": "sector", "eq": "finance"}]}, True),
-        ({"not": {"field": "holds_pi", "eq": True}}, True),
-    ],
-)
-def test_rule_holds(rule, holds):
-    validate_rule(rule, {f.name for f in dataclasses.fields(ProductFacts)})
-    facts = ProductFacts(sector="finance", delivery_modes=["api"], scenarios=["anti_fraud"])
-    assert rule_holds(rule, facts) is holds
-
-
-@pytest.mark.parametrize(
-    "rule",
-    [
-        "sector == finance",
-        {"all": []},
-        {"field": "sector"},
-        {"field": "sector", "eq": "a", "ne": "b"},
-        {"field": "sector", "matches": "fin"},
-        {"eq": "finance"},
-        {"any": [{"field": "nope", "eq": 1}]},
-    ],
-)
-def test_validate_rule_refuses(rule):
-    with pytest.raises(RuleError):
-        validate_rule(rule, {"sector"})
 
 
 # Each conditional item: facts under which it applies and facts under which it does not.
@@ -243,7 +204,8 @@ def test_unmarked_pi_blocks_and_names_column_type_and_rows():
     pi = results["PI-01"]
     assert (pi.outcome, pi.blocking) == ("fail", True)
     assert pi.message["en"] == (
-        "Column id_no holds resident ID numbers in 10 of 10 rows but the field dictionary does not mark it personal."
+        "Column id_no holds resident ID numbers in 10 of 10 rows "
+        "but the field dictionary does not mark it personal."
     )
     assert "居民身份证号码" in pi.message["zh"]
     assert pi.details["counts"] == {"cn_resident_id": 10, "cn_mobile": 10}
@@ -278,14 +240,10 @@ def test_marked_pi_passes_with_counts():
     assert result.details["columns"] == {"id_no": {"cn_resident_id": 10}, "mobile": {"cn_mobile": 10}}
 
 
-def test_a_given_scan_is_used():
-    sample = _sample()
-    empty_scan = evaluate(_facts(holds_pi=False), sample=sample, scan=None)
-    assert blocking_failures(empty_scan)  # the scan made by evaluate finds the PI
-    from compliance.pi_scan import ScanReport
-
-    results = {r.code: r for r in evaluate(_facts(), sample=sample, scan=ScanReport(rows_scanned=10))}
-    assert results["PI-01"].message["en"] == "No personal information detected in 10 rows."
+def test_evaluate_scans_the_sample_unless_given_a_scan():
+    assert _results()["PI-01"].details["counts"] == {"cn_resident_id": 10, "cn_mobile": 10}
+    given = _results(scan=ScanReport(rows_scanned=10))["PI-01"]
+    assert given.message["en"] == "No personal information detected in 10 rows."
 
 
 @pytest.mark.parametrize(
@@ -433,3 +391,11 @@ def test_blocking_failures_filters_results():
 def test_product_facts_from_mapping_ignores_other_keys():
     facts = ProductFacts.from_mapping({"sector": "health", "csrf_token": "x", "holds_pi": True})
     assert (facts.sector, facts.holds_pi) == ("health", True)
+
+
+def test_product_facts_treat_none_as_undeclared():
+    facts = ProductFacts(provider_uscc=None, scenarios=None, holds_pi=None, field_dictionary=None)
+    assert (facts.provider_uscc, facts.scenarios, facts.holds_pi) == ("", [], False)
+    assert facts.field_dictionary == []
+    results = {r.code: r for r in evaluate(facts, sample=None, scan=None)}
+    assert results["ENT-01"].message["en"] == "No provider USCC is given."
