@@ -12,7 +12,7 @@ from marketplace import audit, policy
 from marketplace.accounts.models import (ROLES_BY_KIND, Invitation, OAuthClient, OrgKind, Organization, Role,
                                          User, sha256_hex)
 from marketplace.accounts.passwords import check_password_rules
-from marketplace.accounts.states import ORGANIZATION, OrgAction, OrgState
+from marketplace.accounts.states import ORGANIZATION, OrgState
 from marketplace.database import unit_of_work
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
@@ -62,7 +62,7 @@ def _check_role_for(org: Organization, role: str) -> None:
 def apply_organization(*, name, name_en, uscc, kind, legal_representative, address, contact_phone,
                        description, admin_name, admin_email, admin_password) -> Organization:
     """An organisation asks to join; its first user becomes its organisation admin once approved."""
-    if kind == OrgKind.EXCHANGE:
+    if kind not in (OrgKind.PROVIDER, OrgKind.BUYER, OrgKind.REVIEWER):
         raise ValidationFailed("Exchange staff organisations are set up by the operator.",
                                errors={"kind": ["Not available for applications."]})
     with unit_of_work():
@@ -84,7 +84,7 @@ def decide_organization(org_id: int, *, decision: str, reason: str | None, actor
         if org is None:
             raise NotFound("No such organisation.")
         policy.require(policy.can_decide_organizations, actor)
-        transition(org, ORGANIZATION, OrgAction(decision), actor=actor, reason=reason)
+        transition(org, ORGANIZATION, decision, actor=actor, reason=reason)
     return org
 
 

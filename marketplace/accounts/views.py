@@ -1,4 +1,4 @@
-"""HTML views of accounts: sign-in and out, joining, deciding applications, members, invitations, API clients."""
+"""HTML views of accounts: signing in and out, joining, applications, members, invitations, API clients."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ APPLICANT_KINDS = ("provider", "buyer", "reviewer")
 ORG_DECISIONS = ("approve", "reject")
 
 
-@blueprint.app_context_processor
-def _helpers() -> dict:
-    return dict(ui.TEMPLATE_HELPERS, applicant_kinds=APPLICANT_KINDS)
+@blueprint.record_once
+def _template_helpers(state) -> None:
+    # Globals rather than a context processor, so imported macro files see them too.
+    state.app.jinja_env.globals.update(ui.TEMPLATE_HELPERS, applicant_kinds=APPLICANT_KINDS)
 
 
 def _actor():
@@ -73,11 +74,13 @@ def join():
     values = _form(APPLICATION_FIELDS)
     try:
         if values["kind"] not in APPLICANT_KINDS:
-            raise ValidationFailed(_("Choose what kind of organisation you are."), errors={"kind": [_("Required.")]})
+            raise ValidationFailed(_("Choose what kind of organisation you are."),
+                                   errors={"kind": [_("Required.")]})
         org = services.apply_organization(**values)
     except (ValidationFailed, Conflict) as exc:
         values.pop("admin_password")
-        return render_template("accounts/join.html", values=values, error=exc.detail, errors=exc.errors), exc.status
+        page = render_template("accounts/join.html", values=values, error=exc.detail, errors=exc.errors)
+        return page, exc.status
     return render_template("accounts/join_done.html", org=org)
 
 
@@ -109,8 +112,8 @@ def decide_organization(org_id: int):
     decision = request.form.get("decision")
     if decision not in ORG_DECISIONS:
         abort(400, _("Choose approve or reject."))
-    org = services.decide_organization(org_id, decision=decision, reason=request.form.get("reason", "").strip(),
-                                       actor=_actor())
+    reason = request.form.get("reason", "").strip()
+    org = services.decide_organization(org_id, decision=decision, reason=reason, actor=_actor())
     flash(_("%(name)s is now %(state)s.", name=org.name, state=ui.state_label(org.state)), "success")
     return redirect(url_for("accounts.admin_organizations"))
 
@@ -150,8 +153,9 @@ def accept_invitation(token: str):
         services.accept_invitation(token, name=request.form.get("name", "").strip(),
                                    password=request.form.get("password", ""))
     except (ValidationFailed, Conflict) as exc:
-        return render_template("accounts/accept_invitation.html", invitation=invitation, token=token,
-                               name=request.form.get("name", ""), error=exc.detail, errors=exc.errors), exc.status
+        page = render_template("accounts/accept_invitation.html", invitation=invitation, token=token,
+                               name=request.form.get("name", ""), error=exc.detail, errors=exc.errors)
+        return page, exc.status
     flash(_("Your account is ready; sign in."), "success")
     return redirect(url_for("accounts.sign_in"))
 

@@ -48,12 +48,18 @@ def _editable_version(product: Product, actor) -> ProductVersion:
     if latest.state not in NEW_VERSION_FROM:
         raise InvalidTransition(f"The product is {latest.state.replace('_', ' ')}; it can be edited again "
                                 "once the review and public notice are over.")
+    carried_evidence = list(latest.evidence)
     draft = ProductVersion(product=product, number=latest.number + 1, state=VersionState.DRAFT,
                            created_by_id=actor.id, sample_file_id=latest.sample_file_id,
                            sample_filename=latest.sample_filename, sample_format=latest.sample_format,
                            sample_rows=latest.sample_rows, scan_report=latest.scan_report,
                            masked_preview=latest.masked_preview,
                            **{field: getattr(latest, field) for field in METADATA_FIELDS})
+    # Evidence carries over: a change re-reviews the product, it does not ask for the same papers again.
+    for evidence in carried_evidence:
+        draft.evidence.append(Evidence(item_code=evidence.item_code, file_id=evidence.file_id,
+                                       filename=evidence.filename, note=evidence.note,
+                                       uploaded_by_id=evidence.uploaded_by_id))
     db.session.add(draft)
     db.session.flush()
     audit.record(actor, "product_version.create", "product_version", draft.id,
@@ -79,8 +85,9 @@ def create_product(*, actor, **fields) -> Product:
 def update_product(product_id: int, *, actor, lock_version: int | None = None, **fields) -> ProductVersion:
     with unit_of_work():
         product = _load(product_id)
+        # The lock names the version the editor read: the draft, or the registered one a change starts from.
+        check_lock(product.latest, lock_version)
         version = _editable_version(product, actor)
-        check_lock(version, lock_version)
         changed = sorted(key for key, value in fields.items() if getattr(version, key) != value)
         for key, value in fields.items():
             setattr(version, key, value)
@@ -128,7 +135,7 @@ def add_evidence(product_id: int, *, item_code: str, data: bytes, filename: str,
     with unit_of_work():
         product = _load(product_id)
         version = _editable_version(product, actor)
-        if checklist.DEFAULT_TEMPLATE.item(item_code) is None:
+        if item_code not in checklist.DEFAULT_TEMPLATE.codes:
             raise ValidationFailed(f"There is no checklist item {item_code}.",
                                    errors={"item_code": ["Unknown item."]})
         if not data:

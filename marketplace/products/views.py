@@ -38,8 +38,8 @@ def form_to_draft(form) -> dict:
     data["lock_version"] = form.get("lock_version", "").strip() or None
     # Checkboxes carry their row's index, since unchecked boxes are not sent at all.
     pi, sensitive = set(form.getlist("field_pi[]")), set(form.getlist("field_sensitive[]"))
-    rows = zip(form.getlist("field_name[]"), form.getlist("field_type[]"), form.getlist("field_description[]"),
-               strict=False)
+    rows = zip(form.getlist("field_name[]"), form.getlist("field_type[]"),
+               form.getlist("field_description[]"), strict=False)
     data["field_dictionary"] = [
         {"name": name.strip(), "type": type_, "description": description.strip(), "pi": str(index) in pi,
          "sensitive": str(index) in sensitive}
@@ -147,7 +147,8 @@ def add_evidence(product_id: int):
                                             "note": request.form.get("note", "")})
         if upload is None or not upload.filename:
             raise ValidationFailed(_("Choose an evidence file to upload."), errors={"file": [_("Required.")]})
-        services.add_evidence(product_id, data=upload.read(), filename=upload.filename, actor=_actor(), **data)
+        services.add_evidence(product_id, data=upload.read(), filename=upload.filename, actor=_actor(),
+                              **data)
     except ValidationError as exc:
         return _render_product(product_id, 422, evidence_error=ui.error_list(exc.messages))
     except (ValidationFailed, Conflict, InvalidTransition) as exc:

@@ -133,6 +133,8 @@ def decide_review(review_id: int, *, decision: str, reason: str = "", actor,
                 codes = ", ".join(item.code for item in unresolved)
                 raise ValidationFailed(f"Every applicable item must pass before approval; unresolved: {codes}.",
                                        errors={item.code: ["Undecided or failed."] for item in unresolved})
+        if decision not in {str(a) for a in ReviewAction} - {ReviewAction.REOPEN}:
+            raise ValidationFailed(f"Unknown decision {decision}.", errors={"decision": ["Unknown."]})
         action = ReviewAction(decision)
         review.reviewer_id, review.reason, review.decided_at = actor.id, reason, utcnow()
         transition(review, REVIEW, action, actor=actor, reason=reason)
@@ -198,7 +200,7 @@ def decide_objection(objection_id: int, *, decision: str, outcome: str = "review
             raise ValidationFailed("Give a reason for the decision.", errors={"reason": ["Required."]})
         notice, version = objection.notice, objection.notice.version
         objection.decided_by_id, objection.decision_reason, objection.decided_at = actor.id, reason, utcnow()
-        transition(objection, OBJECTION, ObjectionAction(decision), actor=actor, reason=reason)
+        transition(objection, OBJECTION, decision, actor=actor, reason=reason)
         if decision == ObjectionAction.DISMISS:
             if not notice.open_objections():
                 transition(version, PRODUCT_VERSION, VersionAction.DISMISS_OBJECTIONS, actor=actor, reason=reason)
@@ -275,7 +277,7 @@ def _issue_certificate(version: ProductVersion, now) -> Certificate:
         holder_uscc=org.uscc, product_name=version.name, version_number=version.number,
         metadata_digest=sha256_hex(version.metadata_document()), rights=list(version.rights or []),
         issuing_body=config["MARKETPLACE_EXCHANGE_NAME"], issued_at=now, valid_from=now,
-        valid_to=now.replace(year=now.year + int(config["MARKETPLACE_CERTIFICATE_YEARS"])),
+        valid_to=now + timedelta(days=365 * int(config["MARKETPLACE_CERTIFICATE_YEARS"])),
         status=CertificateState.VALID, predecessor_number=predecessor.number if predecessor else None,
     )
     db.session.add(certificate)

@@ -12,8 +12,14 @@ from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
 from marketplace.extensions import db
 from marketplace.registration import services
 from marketplace.registration.models import Notice
-from marketplace.registration.schemas import (ItemDecisionSchema, ObjectionCreateSchema, ObjectionDecisionSchema,
-                                              ReviewDecisionSchema, ReviewQuerySchema, SubmitSchema)
+from marketplace.registration.schemas import (
+    ItemDecisionSchema,
+    ObjectionCreateSchema,
+    ObjectionDecisionSchema,
+    ReviewDecisionSchema,
+    ReviewQuerySchema,
+    SubmitSchema,
+)
 
 blueprint = Blueprint("registration", __name__)
 
@@ -109,7 +115,7 @@ def decide_review(review_id: int):
     except ValidationError as exc:
         return _render_review(review_id, 422, decision_errors=ui.error_list(exc.messages))
     except (ValidationFailed, Conflict, InvalidTransition) as exc:
-        return _render_review(review_id, exc.status, decision_errors=[exc.detail, *ui.error_list(exc.errors)])
+        return _render_review(review_id, exc.status, decision_errors=[exc.detail])
     flash(_("The review is now %(state)s.", state=ui.state_label(decided.state)), "success")
     return redirect(url_for("registration.review", review_id=review_id))
 
