@@ -24,7 +24,7 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 translations: | $(BIN)/python
-	@if [ -x $(BIN)/pybabel ]; then $(BIN)/pybabel compile -q -d translations; fi
+	@if [ -x $(BIN)/pybabel ] && [ -d translations ]; then $(BIN)/pybabel --quiet compile -d translations; fi
 
 run: install
 	$(FLASK) db upgrade
