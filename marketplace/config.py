@@ -66,6 +66,7 @@ def load(instance_path: Path) -> dict:
         "MARKETPLACE_CERTIFICATE_YEARS": 3,
         "MARKETPLACE_SAMPLE_MAX_BYTES": 10 * 1024 * 1024,
         "MARKETPLACE_TOKEN_SECONDS": 3600,
+        "MARKETPLACE_PASSWORD_HASH": "scrypt",
         "MARKETPLACE_FILES_DIR": str(instance_path / "files"),
     }
     settings.update(_prefixed("MARKETPLACE_"))

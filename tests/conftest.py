@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from marketplace.app_factory import create_app
@@ -24,6 +25,8 @@ def _config(tmp_path) -> dict:
         "MARKETPLACE_FILES_DIR": str(tmp_path / "files"),
         "MARKETPLACE_NOTICE_PERIOD_HOURS": 72,
         "SERVER_NAME": "localhost",
+        # Hashing cost is not under test here (test_passwords checks the real default): keep builders fast.
+        "MARKETPLACE_PASSWORD_HASH": "pbkdf2:sha256:1000",
     }
 
 
@@ -51,9 +54,23 @@ def _truncate_all() -> None:
     db.session.commit()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as under a real server: its own `g` and database session.
+
+    The test's session commits first, so no open snapshot hides what the request writes (SQLite WAL and
+    PostgreSQL would otherwise show the test the database as it was before the request).
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(tmp_path, _postgres_schema):
     app = create_app(_config(tmp_path))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if POSTGRES_URL:
             _truncate_all()
