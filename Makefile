@@ -32,6 +32,7 @@ run: install
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - app:app
 
 test: install-dev
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, send_from_directory, session
-from flask_babel import get_locale
 
 from marketplace import config as settings
 from marketplace.database import configure_engine
@@ -122,9 +121,7 @@ def _register_security_headers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from compliance import vocabulary
     from marketplace import policy
-
-    def lang() -> str:
-        return "en" if str(get_locale()).startswith("en") else "zh"
+    from marketplace.i18n import lang
 
     def label(vocab_name: str, code: str) -> str:
         return vocabulary.label(getattr(vocabulary, vocab_name), code, lang())

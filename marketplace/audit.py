@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, DDL, BigInteger, ForeignKey, Integer, String, event, insert, select
+from sqlalchemy import DDL, JSON, BigInteger, ForeignKey, Integer, String, event, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from compliance.digest import canonical_json, sha256_hex

@@ -6,6 +6,7 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -53,7 +54,7 @@ def unit_of_work() -> Iterator[None]:
         session.commit()
     except (IntegrityError, StaleDataError) as exc:
         session.rollback()
-        raise Conflict("The object was changed by someone else at the same time; reload and try again.") from exc
+        raise Conflict(_("The object was changed by someone else at the same time; reload and try again.")) from exc
     except BaseException:
         session.rollback()
         raise

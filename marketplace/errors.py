@@ -11,9 +11,14 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
+def N_(message: str) -> str:
+    """Mark a string for extraction only; it is translated where it is shown (`_(exc.title)` below)."""
+    return message
+
+
 class DomainError(Exception):
     status = 400
-    title = "Bad request"
+    title = N_("Bad request")
 
     def __init__(self, detail: str, *, errors: dict | None = None):
         super().__init__(detail)
@@ -23,32 +28,32 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status = 404
-    title = "Not found"
+    title = N_("Not found")
 
 
 class Unauthorized(DomainError):
     status = 401
-    title = "Sign-in required"
+    title = N_("Sign-in required")
 
 
 class Forbidden(DomainError):
     status = 403
-    title = "Forbidden"
+    title = N_("Forbidden")
 
 
 class InvalidTransition(DomainError):
     status = 409
-    title = "Not allowed in the current state"
+    title = N_("Not allowed in the current state")
 
 
 class Conflict(DomainError):
     status = 409
-    title = "Conflict"
+    title = N_("Conflict")
 
 
 class ValidationFailed(DomainError):
     status = 422
-    title = "Validation failed"
+    title = N_("Validation failed")
 
 
 def wants_json() -> bool:

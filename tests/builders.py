@@ -139,4 +139,5 @@ def bearer_for(client, user, scopes=None) -> dict:
     response = client.post("/oauth/token", data={"grant_type": "client_credentials"},
                            headers={"Authorization": basic_auth(oauth_client.client_id, secret)})
     assert response.status_code == 200, response.get_data(as_text=True)
-    return {"Authorization": f"Bearer {response.json['access_token']}"}
+    # Error details follow Accept-Language (default Chinese); API tests read the English ones.
+    return {"Authorization": f"Bearer {response.json['access_token']}", "Accept-Language": "en"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
+from authlib.common.security import generate_token
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2.rfc6749 import grants
-from authlib.common.security import generate_token
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from flask import Blueprint, Flask
 from sqlalchemy import select

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from marketplace.errors import ValidationFailed
 
 MIN_LENGTH = 12
@@ -19,11 +21,11 @@ def _common() -> frozenset[str]:
 
 def check_password_rules(password: str, *, field: str = "password") -> None:
     if len(password) < MIN_LENGTH:
-        raise ValidationFailed(f"The password must have at least {MIN_LENGTH} characters.",
-                               errors={field: [f"At least {MIN_LENGTH} characters."]})
+        raise ValidationFailed(_("The password must have at least %(n)d characters.", n=MIN_LENGTH),
+                               errors={field: [_("At least %(n)d characters.", n=MIN_LENGTH)]})
     if len(password) > MAX_LENGTH:
-        raise ValidationFailed(f"The password may have at most {MAX_LENGTH} characters.",
-                               errors={field: [f"At most {MAX_LENGTH} characters."]})
+        raise ValidationFailed(_("The password may have at most %(n)d characters.", n=MAX_LENGTH),
+                               errors={field: [_("At most %(n)d characters.", n=MAX_LENGTH)]})
     if password.lower() in _common():
-        raise ValidationFailed("This password is too common; choose another.",
-                               errors={field: ["Too common."]})
+        raise ValidationFailed(_("This password is too common; choose another."),
+                               errors={field: [_("Too common.")]})

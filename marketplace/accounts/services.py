@@ -5,12 +5,21 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from compliance.identifiers import mask, resident_id_is_valid, uscc_is_valid
 from marketplace import audit, policy
-from marketplace.accounts.models import (ROLES_BY_KIND, Invitation, OAuthClient, OrgKind, Organization, Role,
-                                         User, sha256_hex)
+from marketplace.accounts.models import (
+    ROLES_BY_KIND,
+    Invitation,
+    OAuthClient,
+    Organization,
+    OrgKind,
+    Role,
+    User,
+    sha256_hex,
+)
 from marketplace.accounts.passwords import check_password_rules
 from marketplace.accounts.states import ORGANIZATION, OrgState
 from marketplace.database import unit_of_work
@@ -25,18 +34,18 @@ INVITATION_DAYS = 7
 def _check_uscc(uscc: str) -> str:
     uscc = uscc.strip().upper()
     if not uscc_is_valid(uscc):
-        raise ValidationFailed("The unified social credit code is not valid (GB 32100 check character).",
-                               errors={"uscc": ["Not a valid unified social credit code."]})
+        raise ValidationFailed(_("The unified social credit code is not valid (GB 32100 check character)."),
+                               errors={"uscc": [_("Not a valid unified social credit code.")]})
     if db.session.scalar(select(func.count()).where(Organization.uscc == uscc)):
-        raise Conflict("An organisation with this unified social credit code is already registered.",
-                       errors={"uscc": ["Already registered."]})
+        raise Conflict(_("An organisation with this unified social credit code is already registered."),
+                       errors={"uscc": [_("Already registered.")]})
     return uscc
 
 
 def _check_new_email(email: str) -> str:
     email = email.strip().lower()
     if db.session.scalar(select(func.count()).where(User.email == email)):
-        raise Conflict("A user with this e-mail address already exists.", errors={"email": ["Already in use."]})
+        raise Conflict(_("A user with this e-mail address already exists."), errors={"email": [_("Already in use.")]})
     return email
 
 
@@ -45,7 +54,7 @@ def _new_user(*, email, name, password, role, org=None, is_org_admin=False, id_n
     user = User(email=_check_new_email(email), name=name, role=role, organization=org, is_org_admin=is_org_admin)
     if id_number is not None:
         if not resident_id_is_valid(id_number):
-            raise ValidationFailed("The resident ID number is not valid.", errors={"id_number": ["Not valid."]})
+            raise ValidationFailed(_("The resident ID number is not valid."), errors={"id_number": [_("Not valid.")]})
         user.id_number_hash = sha256_hex(id_number.upper())
         user.id_number_masked = mask(id_number.upper(), "cn_resident_id")
     user.set_password(password)
@@ -55,16 +64,17 @@ def _new_user(*, email, name, password, role, org=None, is_org_admin=False, id_n
 
 def _check_role_for(org: Organization, role: str) -> None:
     if role not in ROLES_BY_KIND[OrgKind(org.kind)]:
-        raise ValidationFailed(f"A {org.kind} organisation cannot have members with the role {role}.",
-                               errors={"role": [f"Not allowed for a {org.kind} organisation."]})
+        raise ValidationFailed(_("A %(kind)s organisation cannot have members with the role %(role)s.",
+                                 kind=org.kind, role=role),
+                               errors={"role": [_("Not allowed for a %(kind)s organisation.", kind=org.kind)]})
 
 
 def apply_organization(*, name, name_en, uscc, kind, legal_representative, address, contact_phone,
                        description, admin_name, admin_email, admin_password) -> Organization:
     """An organisation asks to join; its first user becomes its organisation admin once approved."""
     if kind not in (OrgKind.PROVIDER, OrgKind.BUYER, OrgKind.REVIEWER):
-        raise ValidationFailed("Exchange staff organisations are set up by the operator.",
-                               errors={"kind": ["Not available for applications."]})
+        raise ValidationFailed(_("Exchange staff organisations are set up by the operator."),
+                               errors={"kind": [_("Not available for applications.")]})
     with unit_of_work():
         org = Organization(name=name, name_en=name_en, uscc=_check_uscc(uscc), kind=kind,
                            legal_representative=legal_representative, address=address,
@@ -82,7 +92,7 @@ def decide_organization(org_id: int, *, decision: str, reason: str | None, actor
     with unit_of_work():
         org = db.session.get(Organization, org_id)
         if org is None:
-            raise NotFound("No such organisation.")
+            raise NotFound(_("No such organisation."))
         policy.require(policy.can_decide_organizations, actor)
         transition(org, ORGANIZATION, decision, actor=actor, reason=reason)
     return org
@@ -106,12 +116,12 @@ def create_user(*, email, name, password, role, org_uscc=None, id_number=None, i
         org = None
         if role == Role.SUBJECT:
             if not id_number:
-                raise ValidationFailed("A data subject needs a resident ID number.",
-                                       errors={"id_number": ["Required for subjects."]})
+                raise ValidationFailed(_("A data subject needs a resident ID number."),
+                                       errors={"id_number": [_("Required for subjects.")]})
         else:
             org = db.session.scalar(select(Organization).where(Organization.uscc == (org_uscc or "").upper()))
             if org is None:
-                raise NotFound(f"No organisation with USCC {org_uscc}.")
+                raise NotFound(_("No organisation with USCC %(uscc)s.", uscc=org_uscc))
             _check_role_for(org, role)
         user = _new_user(email=email, name=name or email.split("@")[0], password=password, role=role, org=org,
                          is_org_admin=is_org_admin, id_number=id_number)
@@ -140,7 +150,7 @@ def invite_member(*, email, role, actor: User) -> tuple[Invitation, str]:
 def find_invitation(token: str) -> Invitation:
     invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == sha256_hex(token)))
     if invitation is None or invitation.accepted_at is not None or invitation.expires_at < utcnow():
-        raise NotFound("This invitation is not valid any more.")
+        raise NotFound(_("This invitation is not valid any more."))
     return invitation
 
 
@@ -187,7 +197,8 @@ def create_client(*, name: str, scopes: list[str] | None, actor: User) -> tuple[
         scopes = list(scopes) if scopes else list(allowed)
         refused = [s for s in scopes if s not in allowed]
         if refused:
-            raise Forbidden(f"A {actor.role} cannot hold the scopes: {', '.join(refused)}.")
+            raise Forbidden(_("A %(role)s cannot hold the scopes: %(scopes)s.", role=actor.role,
+                                scopes=", ".join(refused)))
         secret = secrets.token_urlsafe(32)
         client = OAuthClient(client_id=secrets.token_hex(12), secret_hash=sha256_hex(secret), name=name,
                              user_id=actor.id, scope=" ".join(scopes))
@@ -204,7 +215,7 @@ def list_applications() -> list[Organization]:
 def get_organization(org_id: int) -> Organization:
     org = db.session.get(Organization, org_id)
     if org is None:
-        raise NotFound("No such organisation.")
+        raise NotFound(_("No such organisation."))
     return org
 
 
@@ -215,5 +226,5 @@ def members_of(org: Organization) -> list[User]:
 def user_by_email(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotFound(f"No user with e-mail {email}.")
+        raise NotFound(_("No user with e-mail %(email)s.", email=email))
     return user

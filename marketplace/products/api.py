@@ -8,9 +8,14 @@ from flask_smorest import Blueprint
 from marketplace.accounts.guard import api_actor
 from marketplace.errors import ValidationFailed
 from marketplace.products import services
-from marketplace.products.schemas import (EvidenceSchema, EvidenceUploadSchema, ProductDraftSchema,
-                                          ProductDraftUpdateSchema, ProductSchema,
-                                          TransitionSchema)
+from marketplace.products.schemas import (
+    EvidenceSchema,
+    EvidenceUploadSchema,
+    ProductDraftSchema,
+    ProductDraftUpdateSchema,
+    ProductSchema,
+    TransitionSchema,
+)
 
 blueprint = Blueprint("products_api", __name__, url_prefix="/products", description="Brokers' data products")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from compliance import checklist
@@ -11,10 +12,12 @@ from marketplace import audit, policy, storage
 from marketplace.database import unit_of_work
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.i18n import pick
 from marketplace.lifecycle import history
 from marketplace.products.checks import refresh_checks
 from marketplace.products.models import METADATA_FIELDS, Evidence, Product, ProductVersion
 from marketplace.products.states import EDITABLE, NEW_VERSION_FROM, PRODUCT_VERSION, VersionState
+from marketplace.ui import state_label
 
 # Evidence is checked by content: these magic numbers, or plain UTF-8 text.
 EVIDENCE_TYPES = (
@@ -28,14 +31,14 @@ EVIDENCE_TYPES = (
 def _load(product_id: int) -> Product:
     product = db.session.get(Product, product_id)
     if product is None:
-        raise NotFound("No such product.")
+        raise NotFound(_("No such product."))
     return product
 
 
 def check_lock(version: ProductVersion, lock_version: int | None) -> None:
     if lock_version is not None and lock_version != version.lock_version:
-        raise Conflict("This draft was changed by someone else since you loaded it; reload and try again.",
-                       errors={"lock_version": [f"Current version is {version.lock_version}."]})
+        raise Conflict(_("This draft was changed by someone else since you loaded it; reload and try again."),
+                       errors={"lock_version": [_("Current version is %(n)d.", n=version.lock_version)]})
 
 
 def _editable_version(product: Product, actor) -> ProductVersion:
@@ -46,8 +49,9 @@ def _editable_version(product: Product, actor) -> ProductVersion:
         return latest
     policy.require(policy.is_product_owner, actor, product)
     if latest.state not in NEW_VERSION_FROM:
-        raise InvalidTransition(f"The product is {latest.state.replace('_', ' ')}; it can be edited again "
-                                "once the review and public notice are over.")
+        raise InvalidTransition(_("The product is %(state)s; it can be edited again once the review and public notice "
+                                  "are over.",
+                                  state=state_label(latest.state)))
     carried_evidence = list(latest.evidence)
     draft = ProductVersion(product=product, number=latest.number + 1, state=VersionState.DRAFT,
                            created_by_id=actor.id, sample_file_id=latest.sample_file_id,
@@ -103,12 +107,13 @@ def upload_sample(product_id: int, *, data: bytes, filename: str, actor) -> Prod
         product = _load(product_id)
         version = _editable_version(product, actor)
         if len(data) > _sample_limit():
-            raise ValidationFailed(f"The sample is larger than {_sample_limit() // (1024 * 1024)} MB.",
-                                   errors={"file": ["Too large."]})
+            raise ValidationFailed(_("The sample is larger than %(mb)d MB.", mb=_sample_limit() // (1024 * 1024)),
+                                   errors={"file": [_("Too large.")]})
         try:
             sample = read_sample(data)
         except SampleError as exc:
-            raise ValidationFailed(f"The sample could not be read: {exc}", errors={"file": [str(exc)]}) from None
+            raise ValidationFailed(_("The sample could not be read: %(problem)s", problem=pick(exc.message)),
+                                   errors={"file": [pick(exc.message)]}) from None
         scan = scan_rows(sample.columns, sample.rows)
         stored = storage.put(data, {"csv": "text/csv", "jsonl": "application/x-ndjson"}.get(
             sample.format, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
@@ -136,10 +141,10 @@ def add_evidence(product_id: int, *, item_code: str, data: bytes, filename: str,
         product = _load(product_id)
         version = _editable_version(product, actor)
         if item_code not in checklist.DEFAULT_TEMPLATE.codes:
-            raise ValidationFailed(f"There is no checklist item {item_code}.",
-                                   errors={"item_code": ["Unknown item."]})
+            raise ValidationFailed(_("There is no checklist item %(code)s.", code=item_code),
+                                   errors={"item_code": [_("Unknown item.")]})
         if not data:
-            raise ValidationFailed("The evidence file is empty.", errors={"file": ["Empty file."]})
+            raise ValidationFailed(_("The evidence file is empty."), errors={"file": [_("Empty file.")]})
         stored = storage.put(data, _evidence_type(data))
         db.session.flush()
         evidence = Evidence(version=version, item_code=item_code, file=stored, filename=filename[:255],
@@ -159,8 +164,8 @@ def _evidence_type(data: bytes) -> str:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationFailed("Evidence must be a PDF, PNG, JPEG, Office document or UTF-8 text file.",
-                               errors={"file": ["Unsupported file type."]}) from None
+        raise ValidationFailed(_("Evidence must be a PDF, PNG, JPEG, Office document or UTF-8 text file."),
+                               errors={"file": [_("Unsupported file type.")]}) from None
     return "text/plain"
 
 
@@ -185,6 +190,6 @@ def timeline(product: Product):
 def evidence_file(evidence_id: int, *, actor) -> tuple[Evidence, bytes]:
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None:
-        raise NotFound("No such evidence.")
+        raise NotFound(_("No such evidence."))
     policy.require(policy.can_view_product, actor, evidence.version.product)
     return evidence, storage.read(evidence.file)

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from compliance import checklist
@@ -14,16 +15,28 @@ from marketplace import audit, policy
 from marketplace.database import unit_of_work
 from marketplace.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.i18n import pick
 from marketplace.lifecycle import transition
 from marketplace.products.checks import refresh_checks
 from marketplace.products.models import Product, ProductVersion
 from marketplace.products.services import check_lock
 from marketplace.products.states import PRODUCT_VERSION, VersionAction, VersionState
 from marketplace.registration.models import Certificate, Notice, Objection, Review, ReviewItem
-from marketplace.registration.states import (CERTIFICATE, NOTICE, OBJECTION, REVIEW, CertificateAction,
-                                             CertificateState, NoticeAction, NoticeState, ObjectionAction,
-                                             ObjectionState, ReviewAction, ReviewState)
+from marketplace.registration.states import (
+    CERTIFICATE,
+    NOTICE,
+    OBJECTION,
+    REVIEW,
+    CertificateAction,
+    CertificateState,
+    NoticeAction,
+    NoticeState,
+    ObjectionAction,
+    ReviewAction,
+    ReviewState,
+)
 from marketplace.types import utcnow
+from marketplace.ui import state_label
 
 log = logging.getLogger(__name__)
 ITEM_DECISIONS = ("pass", "fail", "not_applicable")
@@ -53,15 +66,15 @@ def submit_product(product_id: int, *, actor, lock_version: int | None = None) -
     with unit_of_work():
         product = db.session.get(Product, product_id)
         if product is None:
-            raise NotFound("No such product.")
+            raise NotFound(_("No such product."))
         version = product.latest
         policy.require(policy.can_edit_version, actor, version)
         check_lock(version, lock_version)
         blocking = checklist.blocking_failures(refresh_checks(version))
         if blocking:
             raise ValidationFailed(
-                "The draft cannot be submitted: " + " ".join(r.message["en"] for r in blocking),
-                errors={r.code: [r.message["en"]] for r in blocking},
+                _("The draft cannot be submitted: %(reasons)s", reasons=" ".join(pick(r.message) for r in blocking)),
+                errors={r.code: [pick(r.message)] for r in blocking},
             )
         version.submitted_by_id = actor.id
         version.submitted_at = utcnow()
@@ -81,7 +94,7 @@ def list_reviews(*, actor, state: str | None = ReviewState.PENDING) -> list[Revi
 def get_review(review_id: int, *, actor) -> Review:
     review = db.session.get(Review, review_id)
     if review is None:
-        raise NotFound("No such review.")
+        raise NotFound(_("No such review."))
     policy.require(policy.can_view_reviews, actor)
     return review
 
@@ -89,11 +102,11 @@ def get_review(review_id: int, *, actor) -> Review:
 def _decidable_review(review_id: int, actor, lock_version: int | None) -> Review:
     review = get_review(review_id, actor=actor)
     policy.require(policy.can_decide_review, actor, review,
-                   message="You cannot decide this review: it is your own organisation's product or submission.")
+                   message=_("You cannot decide this review: it is your own organisation's product or submission."))
     if review.state != ReviewState.PENDING:
-        raise InvalidTransition(f"This review is already {review.state.replace('_', ' ')}.")
+        raise InvalidTransition(_("This review is already %(state)s.", state=state_label(review.state)))
     if lock_version is not None and lock_version != review.lock_version:
-        raise Conflict("Another reviewer changed this review since you loaded it; reload and try again.")
+        raise Conflict(_("Another reviewer changed this review since you loaded it; reload and try again."))
     if review.version.state == VersionState.SUBMITTED:
         transition(review.version, PRODUCT_VERSION, VersionAction.START_REVIEW, actor=actor)
     return review
@@ -105,11 +118,12 @@ def decide_item(review_id: int, code: str, *, decision: str, note: str = "", act
         review = _decidable_review(review_id, actor, lock_version)
         item = review.item(code)
         if item is None:
-            raise NotFound(f"The review has no checklist item {code}.")
+            raise NotFound(_("The review has no checklist item %(code)s.", code=code))
         if decision not in ITEM_DECISIONS:
-            raise ValidationFailed(f"Unknown decision {decision}.", errors={"decision": ["Unknown."]})
+            raise ValidationFailed(_("Unknown decision %(decision)s.", decision=decision),
+                                   errors={"decision": [_("Unknown.")]})
         if decision == "fail" and not note.strip():
-            raise ValidationFailed("Say why the item fails.", errors={"note": ["Required when failing an item."]})
+            raise ValidationFailed(_("Say why the item fails."), errors={"note": [_("Required when failing an item.")]})
         item.decision, item.note, item.decided_by_id, item.decided_at = decision, note, actor.id, utcnow()
         review.reviewer_id = actor.id
         # Touch the review so its lock version moves: two reviewers racing on one review collide cleanly.
@@ -126,15 +140,17 @@ def decide_review(review_id: int, *, decision: str, reason: str = "", actor,
         review = _decidable_review(review_id, actor, lock_version)
         version = review.version
         if decision != ReviewAction.APPROVE and not reason.strip():
-            raise ValidationFailed("Give the broker a reason.", errors={"reason": ["Required."]})
+            raise ValidationFailed(_("Give the broker a reason."), errors={"reason": [_("Required.")]})
         if decision == ReviewAction.APPROVE:
             unresolved = review.unresolved()
             if unresolved:
                 codes = ", ".join(item.code for item in unresolved)
-                raise ValidationFailed(f"Every applicable item must pass before approval; unresolved: {codes}.",
-                                       errors={item.code: ["Undecided or failed."] for item in unresolved})
+                raise ValidationFailed(_("Every applicable item must pass before approval; unresolved: %(codes)s.",
+                                         codes=codes),
+                                       errors={item.code: [_("Undecided or failed.")] for item in unresolved})
         if decision not in {str(a) for a in ReviewAction} - {ReviewAction.REOPEN}:
-            raise ValidationFailed(f"Unknown decision {decision}.", errors={"decision": ["Unknown."]})
+            raise ValidationFailed(_("Unknown decision %(decision)s.", decision=decision),
+                                   errors={"decision": [_("Unknown.")]})
         action = ReviewAction(decision)
         review.reviewer_id, review.reason, review.decided_at = actor.id, reason, utcnow()
         transition(review, REVIEW, action, actor=actor, reason=reason)
@@ -168,7 +184,7 @@ def notice_for_product(product_id: int) -> Notice:
         .where(ProductVersion.product_id == product_id, Notice.state == NoticeState.OPEN)
     )
     if notice is None:
-        raise NotFound("This product has no open public notice.")
+        raise NotFound(_("This product has no open public notice."))
     return notice
 
 
@@ -177,7 +193,7 @@ def raise_objection(product_id: int, *, reason: str, actor) -> Objection:
         notice = notice_for_product(product_id)
         policy.require(policy.can_object, actor, notice)
         if not reason.strip():
-            raise ValidationFailed("Say what the objection is.", errors={"reason": ["Required."]})
+            raise ValidationFailed(_("Say what the objection is."), errors={"reason": [_("Required.")]})
         objection = Objection(notice=notice, raised_by_id=actor.id, reason=reason)
         db.session.add(objection)
         db.session.flush()
@@ -194,10 +210,10 @@ def decide_objection(objection_id: int, *, decision: str, outcome: str = "review
     with unit_of_work():
         objection = db.session.get(Objection, objection_id)
         if objection is None:
-            raise NotFound("No such objection.")
+            raise NotFound(_("No such objection."))
         policy.require(policy.can_decide_objection, actor, objection)
         if not reason.strip():
-            raise ValidationFailed("Give a reason for the decision.", errors={"reason": ["Required."]})
+            raise ValidationFailed(_("Give a reason for the decision."), errors={"reason": [_("Required.")]})
         notice, version = objection.notice, objection.notice.version
         objection.decided_by_id, objection.decision_reason, objection.decided_at = actor.id, reason, utcnow()
         transition(objection, OBJECTION, decision, actor=actor, reason=reason)
@@ -290,7 +306,7 @@ def _issue_certificate(version: ProductVersion, now) -> Certificate:
 def get_certificate(number: str) -> Certificate:
     certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
     if certificate is None:
-        raise NotFound(f"No certificate numbered {number}.")
+        raise NotFound(_("No certificate numbered %(number)s.", number=number))
     return certificate
 
 

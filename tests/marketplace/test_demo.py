@@ -66,7 +66,7 @@ def test_a_registered_product_has_a_second_version_in_draft(loaded):
 def test_the_blocking_draft_cannot_be_submitted(loaded):
     product = _product("小微企业主用电缴费明细")
     broker = accounts.user_by_email("broker@power.demo")
-    with pytest.raises(ValidationFailed, match="resident ID numbers"):
+    with pytest.raises(ValidationFailed, match="居民身份证号码"):  # outside a request: zh_CN
         registration.submit_product(product.id, actor=broker)
     assert product.latest.state == "draft"
 

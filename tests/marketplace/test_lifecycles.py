@@ -10,8 +10,16 @@ from marketplace.accounts.states import ORGANIZATION, OrgAction
 from marketplace.errors import InvalidTransition
 from marketplace.lifecycle import StateChange, transition
 from marketplace.products.states import PRODUCT_VERSION, VersionAction
-from marketplace.registration.states import (CERTIFICATE, NOTICE, OBJECTION, REVIEW, CertificateAction,
-                                             NoticeAction, ObjectionAction, ReviewAction)
+from marketplace.registration.states import (
+    CERTIFICATE,
+    NOTICE,
+    OBJECTION,
+    REVIEW,
+    CertificateAction,
+    NoticeAction,
+    ObjectionAction,
+    ReviewAction,
+)
 
 LIFECYCLES = [
     (ORGANIZATION, OrgAction),
