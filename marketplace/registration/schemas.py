@@ -9,7 +9,7 @@ class ReviewItemSchema(Schema):
     code = fields.String()
     kind = fields.String()
     title = fields.Dict(attribute="definition.title")
-    basis = fields.String(attribute="definition.basis")
+    basis = fields.Dict(attribute="definition.basis")
     applicable = fields.Boolean()
     auto_outcome = fields.String(allow_none=True)
     auto_message = fields.Dict(allow_none=True)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -92,9 +93,23 @@ def test_blocking_items_are_the_automatic_stops():
 
 @pytest.mark.parametrize("item", DEFAULT_TEMPLATE.items, ids=lambda i: i.code)
 def test_items_are_bilingual(item):
-    for text in (item.title, item.evidence, item.when_text):
+    for text in (item.title, item.evidence, item.when_text, item.basis):
         assert set(text) == {"zh", "en"} and all(text.values())
-    assert item.basis
+
+
+@pytest.mark.parametrize("item", DEFAULT_TEMPLATE.items, ids=lambda i: i.code)
+def test_chinese_basis_cites_in_chinese(item):
+    # The Chinese citation names laws and articles the Chinese way (《数据安全法》第三十三条), not "DSL art. 33".
+    zh = item.basis["zh"]
+    assert re.search(r"[\u4e00-\u9fff]", zh)
+    assert not re.search(r"\b(DSL|PIPL|SDE|GZDE|PBoC|art\.|ch\.|annex)\b", zh), zh
+
+
+def test_basis_cites_the_articles_in_both_languages():
+    assert DEFAULT_TEMPLATE.item("SRC-01").basis == {"zh": "《数据安全法》第三十三条", "en": "DSL art. 33"}
+    pi_scan = DEFAULT_TEMPLATE.item("PI-01").basis
+    assert "《个人信息保护法》第四条" in pi_scan["zh"] and "GB 11643-1999《公民身份号码》" in pi_scan["zh"]
+    assert "《征信业务管理办法》（中国人民银行，2021）" in DEFAULT_TEMPLATE.item("FIN-01").basis["zh"]
 
 
 def test_item_lookup():
@@ -104,7 +119,7 @@ def test_item_lookup():
 
 
 def _one(code="A-01", kind="auto", when=None):
-    return ChecklistItem(code, {"zh": "甲", "en": "A"}, {"zh": "乙", "en": "B"}, "basis", kind, when)
+    return ChecklistItem(code, {"zh": "甲", "en": "A"}, {"zh": "乙", "en": "B"}, {"zh": "丙", "en": "C"}, kind, when)
 
 
 @pytest.mark.parametrize(

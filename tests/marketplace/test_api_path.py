@@ -64,6 +64,8 @@ def test_draft_to_public_listing_over_the_api(app, client, notice_hours):
     queue = client.get("/api/v1/reviews", headers=reviewer)
     assert [r["product_id"] for r in queue.json] == [product_id]
     review = client.get(f"/api/v1/reviews/{queue.json[0]['id']}", headers=reviewer).json
+    pi_scan = next(item for item in review["items"] if item["code"] == "PI-01")
+    assert pi_scan["basis"]["en"].startswith("PIPL art. 4") and "《个人信息保护法》第四条" in pi_scan["basis"]["zh"]
     early = client.post(f"/api/v1/reviews/{review['id']}/decision", json={"decision": "approve"}, headers=reviewer)
     assert early.status_code == 422, "approval must wait for every applicable item"
     for item in review["items"]:
