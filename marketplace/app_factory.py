@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
     api.init_app(app, spec_kwargs={"info": {"description": "Register, review, certify and list data products."}})
+    _document_security(api)
     _register_features(app)
     register_error_handlers(app)
     _register_security_headers(app)
@@ -93,6 +94,19 @@ def _register_features(app: Flask) -> None:
     @app.get("/api/docs/static/<path:filename>")
     def swagger_static(filename):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _document_security(spec_api) -> None:
+    from marketplace.policy import SCOPES
+
+    spec_api.spec.components.security_scheme("oauth2", {
+        "type": "oauth2", "description": "Client credentials; the token acts for the user who created the client.",
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": dict(SCOPES)}},
+    })
+    spec_api.spec.components.security_scheme("session", {
+        "type": "apiKey", "in": "cookie", "name": "session",
+        "description": "A signed-in browser; state changes also need the X-CSRFToken header.",
+    })
 
 
 def _register_security_headers(app: Flask) -> None:

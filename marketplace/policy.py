@@ -19,6 +19,13 @@ SCOPES_BY_ROLE = {
     "subject": ("objections",),
 }
 
+SCOPES = {
+    "products": "Draft, edit, upload to and submit your organisation's products.",
+    "reviews": "Work the review queue and decide checklist items and reviews.",
+    "objections": "Object to a product during its public notice.",
+    "admin": "Decide objections (exchange admins).",
+}
+
 EDITABLE_PRODUCT_STATES = ("draft", "changes_requested")
 
 

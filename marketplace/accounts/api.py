@@ -20,6 +20,7 @@ class MeSchema(Schema):
 
 
 @blueprint.route("", methods=["GET"])
+@blueprint.doc(security=[{"oauth2": []}, {"session": []}])
 @blueprint.response(200, MeSchema)
 def me():
     """The user this token or session acts for."""

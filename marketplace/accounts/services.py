@@ -208,8 +208,13 @@ def create_client(*, name: str, scopes: list[str] | None, actor: User) -> tuple[
     return client, secret
 
 
-def list_applications() -> list[Organization]:
-    return list(db.session.scalars(select(Organization).order_by(Organization.created_at.desc())))
+def list_organizations(*, actor: User, state: str | None = None) -> list[Organization]:
+    """Organisations for the admin, newest first; `state="applied"` gives the applications waiting."""
+    policy.require(policy.can_decide_organizations, actor)
+    query = select(Organization).order_by(Organization.created_at.desc())
+    if state:
+        query = query.where(Organization.state == state)
+    return list(db.session.scalars(query))
 
 
 def get_organization(org_id: int) -> Organization:

@@ -31,6 +31,7 @@ def _upload() -> tuple[bytes, str]:
 
 
 @blueprint.route("", methods=["POST"])
+@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
 @blueprint.arguments(ProductDraftSchema)
 @blueprint.response(201, ProductSchema)
 def create_product(data):
@@ -40,6 +41,7 @@ def create_product(data):
 
 
 @blueprint.route("", methods=["GET"])
+@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
 @blueprint.response(200, ProductSchema(many=True))
 def list_products():
     """Your organisation's products."""
@@ -47,12 +49,14 @@ def list_products():
 
 
 @blueprint.route("/<int:product_id>", methods=["GET"])
+@blueprint.doc(security=[{"oauth2": []}, {"session": []}])
 @blueprint.response(200, ProductSchema)
 def get_product(product_id):
     return services.get_product(product_id, actor=api_actor())
 
 
 @blueprint.route("/<int:product_id>", methods=["PATCH"])
+@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
 @blueprint.arguments(ProductDraftUpdateSchema(partial=True))
 @blueprint.response(200, ProductSchema)
 def update_product(data, product_id):
@@ -62,6 +66,7 @@ def update_product(data, product_id):
 
 
 @blueprint.route("/<int:product_id>/sample", methods=["PUT"])
+@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
 @blueprint.response(200, ProductSchema)
 def upload_sample(product_id):
     """Upload the sample (CSV, XLSX or JSON lines, checked by content); runs the automatic checks."""
@@ -70,6 +75,7 @@ def upload_sample(product_id):
 
 
 @blueprint.route("/<int:product_id>/evidence", methods=["POST"])
+@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
 @blueprint.arguments(EvidenceUploadSchema, location="form")
 @blueprint.response(201, EvidenceSchema)
 def add_evidence(data, product_id):
@@ -79,6 +85,7 @@ def add_evidence(data, product_id):
 
 
 @blueprint.route("/<int:product_id>/timeline", methods=["GET"])
+@blueprint.doc(security=[{"oauth2": []}, {"session": []}])
 @blueprint.response(200, TransitionSchema(many=True))
 def timeline(product_id):
     """Every transition of every version: who, when, from, to, why."""

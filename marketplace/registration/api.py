@@ -12,6 +12,7 @@ blueprint = Blueprint("registration_api", __name__, description="Review, public 
 
 
 @blueprint.route("/products/<int:product_id>/submit", methods=["POST"])
+@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
 @blueprint.arguments(schemas.SubmitSchema, required=False)
 @blueprint.response(200, ProductSchema)
 def submit(data, product_id):
@@ -20,6 +21,7 @@ def submit(data, product_id):
 
 
 @blueprint.route("/reviews", methods=["GET"])
+@blueprint.doc(security=[{"oauth2": ["reviews"]}, {"session": []}])
 @blueprint.arguments(schemas.ReviewQuerySchema, location="query")
 @blueprint.response(200, schemas.ReviewSummarySchema(many=True))
 def list_reviews(query):
@@ -28,6 +30,7 @@ def list_reviews(query):
 
 
 @blueprint.route("/reviews/<int:review_id>", methods=["GET"])
+@blueprint.doc(security=[{"oauth2": ["reviews"]}, {"session": []}])
 @blueprint.response(200, schemas.ReviewSchema)
 def get_review(review_id):
     """One review with every checklist item, its automatic result and decision."""
@@ -35,6 +38,7 @@ def get_review(review_id):
 
 
 @blueprint.route("/reviews/<int:review_id>/items/<code>", methods=["PUT"])
+@blueprint.doc(security=[{"oauth2": ["reviews"]}, {"session": []}])
 @blueprint.arguments(schemas.ItemDecisionSchema)
 @blueprint.response(200, schemas.ReviewSchema)
 def decide_item(data, review_id, code):
@@ -44,6 +48,7 @@ def decide_item(data, review_id, code):
 
 
 @blueprint.route("/reviews/<int:review_id>/decision", methods=["POST"])
+@blueprint.doc(security=[{"oauth2": ["reviews"]}, {"session": []}])
 @blueprint.arguments(schemas.ReviewDecisionSchema)
 @blueprint.response(200, schemas.ReviewSchema)
 def decide_review(data, review_id):
@@ -59,6 +64,7 @@ def list_notices():
 
 
 @blueprint.route("/notices/<int:product_id>/objections", methods=["POST"])
+@blueprint.doc(security=[{"oauth2": ["objections"]}, {"session": []}])
 @blueprint.arguments(schemas.ObjectionCreateSchema)
 @blueprint.response(201, schemas.ObjectionSchema)
 def raise_objection(data, product_id):
@@ -67,6 +73,7 @@ def raise_objection(data, product_id):
 
 
 @blueprint.route("/objections/<int:objection_id>/decision", methods=["POST"])
+@blueprint.doc(security=[{"oauth2": ["admin"]}, {"session": []}])
 @blueprint.arguments(schemas.ObjectionDecisionSchema)
 @blueprint.response(200, schemas.ObjectionSchema)
 def decide_objection(data, objection_id):

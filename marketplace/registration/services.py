@@ -32,6 +32,7 @@ from marketplace.registration.states import (
     NoticeAction,
     NoticeState,
     ObjectionAction,
+    ObjectionState,
     ReviewAction,
     ReviewState,
 )
@@ -176,6 +177,27 @@ def list_notices(*, state: str | None = NoticeState.OPEN) -> list[Notice]:
     if state:
         query = query.where(Notice.state == state)
     return list(db.session.scalars(query))
+
+
+def get_notice(notice_id: int) -> Notice:
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(_("No such public notice."))
+    return notice
+
+
+def notices_of(product_id: int) -> list[Notice]:
+    return list(db.session.scalars(
+        select(Notice).join(ProductVersion, Notice.version_id == ProductVersion.id)
+        .where(ProductVersion.product_id == product_id).order_by(Notice.starts_at)
+    ))
+
+
+def list_open_objections(*, actor) -> list[Objection]:
+    policy.require(policy.is_admin, actor)
+    return list(db.session.scalars(
+        select(Objection).where(Objection.state == ObjectionState.OPEN).order_by(Objection.created_at)
+    ))
 
 
 def notice_for_product(product_id: int) -> Notice:

@@ -9,9 +9,7 @@ from marshmallow import ValidationError
 
 from marketplace import policy, ui
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
-from marketplace.extensions import db
 from marketplace.registration import services
-from marketplace.registration.models import Notice
 from marketplace.registration.schemas import (
     ItemDecisionSchema,
     ObjectionCreateSchema,
@@ -28,10 +26,6 @@ def _actor():
     return current_user._get_current_object()
 
 
-def _open_objections() -> list:
-    return [objection for notice in services.list_notices() for objection in notice.open_objections()]
-
-
 @ui.panel("dashboard")
 def _reviews_panel(user):
     if not policy.allowed(policy.can_view_reviews, user):
@@ -43,14 +37,15 @@ def _reviews_panel(user):
 def _objections_panel(user):
     if not policy.allowed(policy.is_admin, user):
         return None
-    return {"template": "registration/_panel_objections.html", "objections": _open_objections()}
+    return {"template": "registration/_panel_objections.html",
+            "objections": services.list_open_objections(actor=user)}
 
 
 @ui.panel("product")
 def _certificates_panel(user, product):
     return {"template": "registration/_panel_product_registration.html",
             "certificates": services.certificates_of(product.id),
-            "notices": [n for n in services.list_notices(state=None) if n.version.product_id == product.id]}
+            "notices": services.notices_of(product.id)}
 
 
 @blueprint.route("/products/<int:product_id>/submit", methods=["POST"])
@@ -131,8 +126,7 @@ def notices():
 
 
 def _render_notice(notice_id: int, status: int = 200, **extra):
-    # registration.services has no get_notice(id); a plain primary-key read stands in.
-    notice = db.get_or_404(Notice, notice_id)
+    notice = services.get_notice(notice_id)
     return render_template("registration/notice.html", notice=notice, version=notice.version, **extra), status
 
 
@@ -144,7 +138,7 @@ def notice(notice_id: int):
 @blueprint.route("/notices/<int:notice_id>/objections", methods=["POST"])
 @login_required
 def raise_objection(notice_id: int):
-    notice = db.get_or_404(Notice, notice_id)
+    notice = services.get_notice(notice_id)
     try:
         data = ObjectionCreateSchema().load({"reason": request.form.get("reason", "").strip()})
         services.raise_objection(notice.version.product_id, actor=_actor(), **data)
@@ -157,9 +151,8 @@ def raise_objection(notice_id: int):
 
 
 def _render_objections(status: int = 200, **extra):
-    # No listing service takes an actor; open objections are read through the open notices.
-    policy.require(policy.is_admin, _actor())
-    return render_template("registration/objections.html", objections=_open_objections(), **extra), status
+    return render_template("registration/objections.html", objections=services.list_open_objections(actor=_actor()),
+                           **extra), status
 
 
 @blueprint.route("/admin/objections")

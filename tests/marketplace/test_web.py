@@ -84,6 +84,13 @@ def test_openapi_document_describes_the_api(client):
                  "/api/v1/listings", "/api/v1/certificates/{number}", "/api/v1/notices/{product_id}/objections"):
         assert path in spec["paths"], path
     assert "ProductDraft" in spec["components"]["schemas"]
+    from marketplace.policy import SCOPES, SCOPES_BY_ROLE
+
+    flows = spec["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    assert flows["tokenUrl"] == "/oauth/token"
+    assert {scope for scopes in SCOPES_BY_ROLE.values() for scope in scopes} == set(flows["scopes"]) == set(SCOPES)
+    assert spec["paths"]["/api/v1/products"]["post"]["security"][0] == {"oauth2": ["products"]}
+    assert "security" not in spec["paths"]["/api/v1/listings"]["get"], "the catalog is public"
     assert client.get("/api/docs").status_code == 200
 
 
