@@ -40,5 +40,10 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# The scan benchmark (bench/scan_bench.py): SIZE_MB=1024 make bench for the 1 GB figure.
+SIZE_MB ?= 200
+bench: install
+	$(BIN)/python bench/scan_bench.py --size-mb $(SIZE_MB)
+
 clean:
 	rm -rf $(VENV) instance/exchange.db*

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from operator import mul
 
 # GB 32100-2015: the alphabet leaves out I, O, S, V and Z so they cannot be misread as digits.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUES = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
 
 # GB 11643-1999 check character: weights are 2**(17 - i) mod 11, the ISO 7064 MOD 11-2 scheme.
 _RESIDENT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RESIDENT_CHECK = "10X98765432"
-_RESIDENT_FIRST17 = re.compile(r"[1-8][0-9]{16}")
+_RESIDENT_SHAPE = re.compile(r"[1-8][0-9]{16}[0-9Xx]")
 _EARLIEST_BIRTH = date(1900, 1, 1)
+_YEAR_AT_IMPORT = date.today().year
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# GB/T 2260 province-level codes, the first two digits of every resident ID: 11-15 north, 21-23 north-east,
+# 31-37 east, 41-46 south-central, 50-54 south-west, 61-65 north-west, 71 Taiwan, 81 Hong Kong, 82 Macao
+# (the last three on residence permits, which follow GB 11643).
+RESIDENT_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
 
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
-_MOBILE_PREFIX = re.compile(r"^(?:\+86|0086)")
+# +86, 0086 or a bare 86, optionally in brackets: "(+86) 138 0013 8000", "8613800138000".
+_MOBILE_PREFIX = re.compile(r"^(?:\+86|0086|86)")
 _MOBILE_SEPARATORS = re.compile(r"[\s\-()]")
+# Luhn: the doubled value of each digit, with 9 subtracted above 9.
+_LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 MASK_TYPES = ("cn_resident_id", "cn_mobile", "bank_card", "uscc", "email")
 # Characters kept visible at (start, end) of each masked type: enough for a person to recognise
@@ -41,9 +54,10 @@ def uscc_check_char(first17: str) -> str:
 
 def uscc_is_valid(s: str) -> bool:
     """True when `s` is an 18-character unified social credit code with a correct check character."""
-    if len(s) != 18 or not set(s) <= _USCC_VALUES.keys():
+    if len(s) != 18 or not _USCC_SHAPE.fullmatch(s):
         return False
-    return uscc_check_char(s[:17]) == s[17]
+    total = sum(map(mul, map(_USCC_VALUES.__getitem__, s[:17]), _USCC_WEIGHTS))
+    return USCC_ALPHABET[(31 - total % 31) % 31] == s[17]
 
 
 def make_uscc(first17: str) -> str:
@@ -59,21 +73,24 @@ def resident_id_check_char(first17: str) -> str:
     return _RESIDENT_CHECK[total % 11]
 
 
-def _birth_date(first17: str) -> date | None:
-    try:
-        born = date(int(first17[6:10]), int(first17[10:12]), int(first17[12:14]))
-    except ValueError:
-        return None
-    return born if _EARLIEST_BIRTH <= born <= date.today() else None
+def _is_past_birth_date(year: int, month: int, day: int) -> bool:
+    if year < _EARLIEST_BIRTH.year or not 1 <= month <= 12 or day < 1:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if day > (29 if leap and month == 2 else _MONTH_DAYS[month]):
+        return False
+    # Only a date from this year on can lie in the future; today() is asked for no other.
+    return year < _YEAR_AT_IMPORT or date(year, month, day) <= date.today()
 
 
 def resident_id_is_valid(s: str) -> bool:
-    """True when `s` is an 18-character resident ID with a plausible region, real birth date and check."""
-    if len(s) != 18 or not _RESIDENT_FIRST17.fullmatch(s[:17]):
+    """True when `s` is an 18-character resident ID with a province code, a real birth date and its check."""
+    if len(s) != 18 or s[:2] not in RESIDENT_PROVINCES or not _RESIDENT_SHAPE.fullmatch(s):
         return False
-    if _birth_date(s[:17]) is None:
+    if not _is_past_birth_date(int(s[6:10]), int(s[10:12]), int(s[12:14])):
         return False
-    return resident_id_check_char(s[:17]) == s[17].upper()
+    total = sum(map(mul, map(int, s[:17]), _RESIDENT_WEIGHTS))
+    return _RESIDENT_CHECK[total % 11] == s[17].upper()
 
 
 def make_resident_id(first17: str) -> str:
@@ -85,18 +102,17 @@ def luhn_is_valid(digits: str) -> bool:
     """True when `digits` (two or more ASCII digits) passes the Luhn check."""
     if len(digits) < 2 or not digits.isascii() or not digits.isdigit():
         return False
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    # Every other digit from the right is doubled; the others count as they are.
+    kept = sum(map(int, digits[-1::-2]))
+    doubled = sum(_LUHN_DOUBLE[int(c)] for c in digits[-2::-2])
+    return (kept + doubled) % 10 == 0
 
 
 def normalise_mobile(s: str) -> str | None:
-    """Return the 11 digits of a mainland mobile number, without +86/0086 or separators; None if not one."""
+    """Return the 11 digits of a mainland mobile number, without +86/0086/86 or separators; None if not one."""
     compact = _MOBILE_SEPARATORS.sub("", s.strip())
+    if _MOBILE.fullmatch(compact):
+        return compact
     compact = _MOBILE_PREFIX.sub("", compact)
     return compact if _MOBILE.fullmatch(compact) else None
 

@@ -101,32 +101,61 @@ def demo_load():
 
 
 @compliance_cli.command("scan")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (stable contract).")
 def compliance_scan(path, as_json):
-    """Scan a CSV, XLSX or JSON-lines file for personal information."""
-    from compliance.pi_scan import scan_rows
-    from compliance.samples import SampleError, read_sample
+    """Scan a CSV, XLSX or JSON-lines file for personal information, streaming it."""
+    from rich.console import Console
 
+    from compliance.pi_scan import scan_file
+    from compliance.readers import SampleError
+
+    errors = Console(stderr=True)
     try:
-        sample = read_sample(path.read_bytes())
-    except SampleError as exc:
-        click.echo(f"error: {exc}", err=True)
+        size = path.stat().st_size
+        # Only a file that takes a while earns a bar; it goes to stderr so that --json stays one object.
+        if size >= 16 * 1024 * 1024 and errors.is_terminal:
+            report = _scan_with_progress(path, size, errors)
+        else:
+            report = scan_file(path)
+    except (SampleError, OSError) as exc:
+        message = exc.message["en"] if isinstance(exc, SampleError) else f"cannot read {path}: {exc.strerror}"
+        errors.print(f"error: {message}", markup=False, highlight=False)
         sys.exit(2)
-    report = scan_rows(sample.columns, sample.rows)
     if as_json:
         _emit(report.to_dict())
         return
+    _print_summary(path, report)
+
+
+def _scan_with_progress(path: Path, size: int, console):
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    from compliance.pi_scan import scan_file
+
+    columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(path.name, total=size)
+        return scan_file(path, on_progress=lambda done, total: progress.update(task, completed=done))
+
+
+def _print_summary(path: Path, report) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{path.name}: {report.rows_scanned} rows")
-    for column in ("column", "type", "rows"):
-        table.add_column(column)
-    for column, types in report.columns.items():
-        for pi_type, count in types.items():
-            table.add_row(column, pi_type, str(count))
-    Console().print(table)
+    table = Table(title=f"{path.name}: {report.rows_scanned:,} rows")
+    for heading in ("column", "type", "rows", "share", "examples (masked)"):
+        table.add_column(heading, justify="right" if heading in ("rows", "share") else "left")
+    for entry in report.column_summary():
+        for pi_type, found in entry["types"].items():
+            table.add_row(entry["column"], pi_type, f"{found['rows']:,}", f"{found['share']:.1%}",
+                          ", ".join(found["examples"]))
+    console = Console()
+    console.print(table)
+    if not report.counts:
+        console.print("No personal information found.")
+    if report.truncated:
+        console.print(f"Only the first {len(report.findings):,} findings are listed one by one; counts are complete.")
 
 
 @audit_cli.command("verify")

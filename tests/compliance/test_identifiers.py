@@ -91,6 +91,8 @@ def test_resident_id_valid(number):
         make_resident_id("11010529990101001"),  # born in the future
         make_resident_id("01010519900101001"),  # region cannot start with 0
         make_resident_id("91010519900101001"),  # nor with 9
+        make_resident_id("19010519900101001"),  # 19 is no province
+        make_resident_id("72010519900101001"),  # nor is 72
         "11010519491231002",  # 17 characters
         "11010519491231002XX",
         "1101051949123100AX",
@@ -136,7 +138,10 @@ def test_luhn(digits, valid):
         ("1381234567", None),  # ten digits
         ("138123456789", None),  # twelve digits
         ("+1 138 1234 5678", None),
-        ("86 13812345678", None),  # a bare 86 is not a country prefix we accept
+        ("86 13812345678", "13812345678"),  # a bare 86 is a country prefix too
+        ("8613812345678", "13812345678"),
+        ("(+86)138-1234-5678", "13812345678"),
+        ("+87 13812345678", None),
         ("", None),
     ],
 )

@@ -127,7 +127,9 @@ def test_scan_rows_reads_non_string_cells():
 
 
 def test_scan_of_no_rows():
-    assert scan_rows(["a"], []).to_dict() == {"rows_scanned": 0, "findings": [], "counts": {}, "columns": {}}
+    assert scan_rows(["a"], []).to_dict() == {
+        "rows_scanned": 0, "findings": [], "counts": {}, "columns": {}, "truncated": False
+    }
 
 
 def test_uscc_is_reported_but_not_personal():
