@@ -6,20 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compliance.checklist_template import DEFAULT_TEMPLATE, ChecklistItem, Template
-from compliance.declaration_checks import (
-    check_cls_01,
-    check_cls_02,
-    check_ent_01,
-    check_prc_01,
-    check_src_01,
-    check_src_02,
-    check_use_03,
-)
+from compliance.classification import check_cls_01, check_cls_02
+from compliance.crossborder import check_xb_01
+from compliance.declaration_checks import check_ent_01, check_prc_01, check_src_01, check_src_02, check_use_03
 from compliance.facts import ProductFacts
 from compliance.opinions import Check, Opinion, message
 from compliance.pi_scan import ScanReport, scan_rows
+from compliance.quality import check_qlt_01
+from compliance.reidentification import check_pi_04
 from compliance.rules import rule_holds
-from compliance.sample_checks import check_pi_01, check_pi_02, check_qlt_01, check_use_02
+from compliance.sample_checks import check_pi_01, check_pi_02, check_use_02
 from compliance.samples import Sample
 
 __all__ = [
@@ -41,8 +37,10 @@ AUTO_CHECKS: dict[str, Check] = {
     "SRC-02": check_src_02,
     "PI-01": check_pi_01,
     "PI-02": check_pi_02,
+    "PI-04": check_pi_04,
     "CLS-01": check_cls_01,
     "CLS-02": check_cls_02,
+    "XB-01": check_xb_01,
     "USE-02": check_use_02,
     "USE-03": check_use_03,
     "QLT-01": check_qlt_01,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from compliance.facts import ProductFacts
 from compliance.identifiers import uscc_is_valid
-from compliance.opinions import Opinion, Problem, joined, message, pi_labels
+from compliance.opinions import Opinion, Problem, joined, message
 from compliance.pi_scan import ScanReport
 from compliance.samples import Sample
-from compliance.vocabulary import PRICE_MODES, SECTORS, SECURITY_LEVELS, label
+from compliance.vocabulary import PRICE_MODES, label
 
 
 def check_ent_01(facts: ProductFacts, sample: Sample | None, scan: ScanReport | None) -> Opinion:
@@ -52,54 +52,47 @@ def check_src_02(facts: ProductFacts, sample: Sample | None, scan: ScanReport | 
     )
 
 
-def check_cls_01(facts: ProductFacts, sample: Sample | None, scan: ScanReport | None) -> Opinion:
-    problems: list[Problem] = []
-    if facts.security_level not in SECURITY_LEVELS:
-        problems.append(("No valid security level is declared.", "未申报有效的数据级别。"))
-    if facts.sector not in SECTORS:
-        problems.append(("No valid sector is declared.", "未申报有效的行业领域。"))
-    if problems:
-        return Opinion("fail", joined(problems))
-    sensitive = sorted({t for types in (scan.sensitive_columns() if scan else {}).values() for t in types})
-    if sensitive and facts.security_level == "general":
-        return Opinion(
-            "flag",
-            message(
-                f"The sample holds sensitive personal information ({pi_labels(sensitive, 'en')}) but the "
-                "declared level is general; a reviewer checks whether it is important data.",
-                f"样例含有敏感个人信息（{pi_labels(sensitive, 'zh')}），但申报级别为一般数据，"
-                "由审核员判断是否属于重要数据。",
-            ),
-            {"sensitive_types": sensitive},
-        )
-    level, sector = facts.security_level, facts.sector
-    return Opinion(
-        None,
-        message(
-            f"Declared: {label(SECURITY_LEVELS, level, 'en')}, {label(SECTORS, sector, 'en')}; "
-            "a reviewer confirms the grading.",
-            f"申报：{label(SECURITY_LEVELS, level, 'zh')}，{label(SECTORS, sector, 'zh')}；"
-            "由审核员确认分级。",
-        ),
-    )
-
-
-def check_cls_02(facts: ProductFacts, sample: Sample | None, scan: ScanReport | None) -> Opinion:
-    if facts.security_level == "core":
-        return Opinion(
-            "fail", message("Core data cannot be registered or traded.", "核心数据不得登记或交易。")
-        )
-    return Opinion("pass", message("The product is not declared core data.", "产品未申报为核心数据。"))
-
-
 def check_use_03(facts: ProductFacts, sample: Sample | None, scan: ScanReport | None) -> Opinion:
+    # Decided on the result of reachability.check_endpoint, run beforehand: evaluating never calls out.
+    endpoint, result = facts.api_endpoint.strip(), facts.api_check
+    if not endpoint:
+        return Opinion("fail", message("Declare the API endpoint.", "请填写接口地址。"))
+    details = {"api_endpoint": endpoint, "api_check": result}
+    if result is None or result.get("url", endpoint) != endpoint:
+        return Opinion(
+            None,
+            message(
+                f"The API endpoint {endpoint} has not been checked yet.", f"接口地址 {endpoint} 尚未检查。"
+            ),
+            details,
+        )
+    status, elapsed = result.get("status"), round(float(result.get("elapsed_ms") or 0))
+    if result.get("reachable") and status is not None and status < 500:
+        return Opinion(
+            "pass",
+            message(
+                f"The API endpoint {endpoint} answered HTTP {status} in {elapsed} ms.",
+                f"接口地址 {endpoint} 在 {elapsed} 毫秒内返回 HTTP {status}。",
+            ),
+            details,
+        )
+    if status is not None:
+        return Opinion(
+            "fail",
+            message(
+                f"The API endpoint {endpoint} answered HTTP {status}, a server error.",
+                f"接口地址 {endpoint} 返回 HTTP {status}（服务器错误）。",
+            ),
+            details,
+        )
+    error = result.get("error") or "no answer"
     return Opinion(
-        None,
+        "fail",
         message(
-            "The API is not yet called automatically; a reviewer checks the endpoint and a test call.",
-            "暂不自动调用接口，由审核员核查接口地址及测试调用结果。",
+            f"The API endpoint {endpoint} could not be reached: {error}.",
+            f"无法访问接口地址 {endpoint}：{error}。",
         ),
-        {"api_endpoint": facts.api_endpoint},
+        details,
     )
 
 

@@ -38,6 +38,25 @@ def joined(problems: list[Problem]) -> dict[str, str]:
     return message(" ".join(en for en, _ in problems), "".join(zh for _, zh in problems))
 
 
+def percent(part: int, whole: int) -> str:
+    """`part` of `whole` as a percentage a reader can compare: "100%", "33%", "2.5%", "<0.1%"."""
+    if whole <= 0:
+        return "0%"
+    share = 100 * part / whole
+    if part and share < 0.1:
+        return "<0.1%"
+    if share >= 10 or share == int(share):
+        return f"{share:.0f}%"
+    return f"{share:.1f}%"
+
+
+def rows_share(part: int, whole: int, lang: str) -> str:
+    """ "3 of 120 rows (2.5%)" in English, "120 行中有 3 行（2.5%）" in Chinese."""
+    if lang == "zh":
+        return f"{whole} 行中有 {part} 行（{percent(part, whole)}）"
+    return f"{part} of {whole} rows ({percent(part, whole)})"
+
+
 def pi_label(type_: str, lang: str) -> str:
     return label(PI_TYPES, type_, lang)
 

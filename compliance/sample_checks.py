@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from compliance.facts import ProductFacts
-from compliance.field_types import infer_column_type
-from compliance.opinions import Opinion, Problem, joined, message, pi_label, pi_labels
+from compliance.field_types import infer_value_type
+from compliance.opinions import Opinion, Problem, joined, message, percent, pi_label, pi_labels, rows_share
 from compliance.pi_scan import ScanReport
 from compliance.samples import Sample
 from compliance.vocabulary import FIELD_TYPES, label
@@ -19,7 +19,6 @@ COMPATIBLE_TYPES: dict[str, frozenset[str]] = {
     "datetime": frozenset({"date", "datetime"}),
     "boolean": frozenset({"boolean"}),
 }
-NULL_RATE_LIMIT = 0.5
 
 
 def _marked(facts: ProductFacts, column: str, flag: str) -> bool:
@@ -35,6 +34,31 @@ def _scan_details(scan: ScanReport) -> dict[str, object]:
     }
 
 
+def unmarked_pi_problems(facts: ProductFacts, scan: ScanReport, *, described_only: bool) -> list[Problem]:
+    """One sentence per column and PI type the scan found where the dictionary does not say personal.
+
+    PI-01 and USE-02 both report this mismatch; they share the sentence so that the broker reads one
+    problem, in the same words, under both items. USE-02 passes `described_only`, because it reports
+    columns missing from the dictionary separately.
+    """
+    rows = scan.rows_scanned
+    problems: list[Problem] = []
+    for column, types in scan.personal_columns().items():
+        entry = facts.dictionary_entry(column)
+        if (entry is None and described_only) or (entry is not None and entry.get("pi")):
+            continue
+        for t, n in types.items():
+            problems.append(
+                (
+                    f"Column {column} holds {pi_label(t, 'en')} in {rows_share(n, rows, 'en')} but the field "
+                    "dictionary does not mark it personal.",
+                    f"字段 {column} 在 {rows} 行中有 {n} 行（{percent(n, rows)}）含有{pi_label(t, 'zh')}，"
+                    "但字段字典未将其标记为个人信息。",
+                )
+            )
+    return problems
+
+
 def check_pi_01(facts: ProductFacts, sample: Sample | None, scan: ScanReport | None) -> Opinion:
     if scan is None:
         return Opinion(
@@ -46,16 +70,7 @@ def check_pi_01(facts: ProductFacts, sample: Sample | None, scan: ScanReport | N
         )
     personal = scan.personal_columns()
     rows = scan.rows_scanned
-    problems: list[Problem] = [
-        (
-            f"Column {column} holds {pi_label(t, 'en')} in {n} of {rows} rows but the field dictionary "
-            "does not mark it personal.",
-            f"字段 {column} 在 {rows} 行中有 {n} 行含有{pi_label(t, 'zh')}，但字段字典未将其标记为个人信息。",
-        )
-        for column, types in personal.items()
-        if not _marked(facts, column, "pi")
-        for t, n in types.items()
-    ]
+    problems = unmarked_pi_problems(facts, scan, described_only=False)
     if personal and not facts.holds_pi:
         problems.append(
             (
@@ -111,11 +126,20 @@ def _listed(problem_en: str, problem_zh: str, names: list[str]) -> Problem:
     return problem_en.format(names=", ".join(names)), problem_zh.format(names="、".join(names))
 
 
+def _normalised(name: str) -> str:
+    return "".join(name.split()).casefold()
+
+
 def _column_problems(facts: ProductFacts, sample: Sample) -> list[Problem]:
-    declared = [str(e.get("name", "")) for e in facts.field_dictionary]
+    declared = [str(e.get("name") or "").strip() for e in facts.field_dictionary]
     if not declared:
         return [("The field dictionary is empty.", "字段字典为空。")]
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        (f"Entry {i} of the field dictionary has no name.", f"字段字典第 {i} 项没有字段名。")
+        for i, name in enumerate(declared, start=1)
+        if not name
+    ]
+    declared = [n for n in declared if n]
     duplicates = sorted({n for n in declared if declared.count(n) > 1})
     if duplicates:
         problems.append(
@@ -123,7 +147,21 @@ def _column_problems(facts: ProductFacts, sample: Sample) -> list[Problem]:
                 "The field dictionary lists {names} more than once.", "字段字典重复列出 {names}。", duplicates
             )
         )
-    missing = [n for n in declared if n not in sample.columns]
+    missing = [n for n in dict.fromkeys(declared) if n not in sample.columns]
+    undeclared = [c for c in sample.columns if c not in declared]
+    # A name that differs only in case or spacing is one column misspelt, not one missing and one extra.
+    by_form = {_normalised(c): c for c in undeclared}
+    for name in list(missing):
+        column = by_form.get(_normalised(name))
+        if column is not None and column in undeclared:
+            missing.remove(name)
+            undeclared.remove(column)
+            problems.append(
+                (
+                    f"The field dictionary names column {name} but the sample spells it {column}.",
+                    f"字段字典中的字段 {name} 在样例中写作 {column}。",
+                )
+            )
     if missing:
         problems.append(
             _listed(
@@ -132,7 +170,6 @@ def _column_problems(facts: ProductFacts, sample: Sample) -> list[Problem]:
                 missing,
             )
         )
-    undeclared = [c for c in sample.columns if c not in declared]
     if undeclared:
         problems.append(
             _listed(
@@ -144,39 +181,41 @@ def _column_problems(facts: ProductFacts, sample: Sample) -> list[Problem]:
     return problems
 
 
+def _type_labels(types: list[str], lang: str) -> str:
+    if lang == "zh":
+        return "、".join(label(FIELD_TYPES, t, "zh") for t in types)
+    return ", ".join(label(FIELD_TYPES, t, "en").lower() for t in types)
+
+
 def _type_problems(facts: ProductFacts, sample: Sample) -> list[Problem]:
     problems: list[Problem] = []
     for entry in facts.field_dictionary:
-        name, declared = str(entry.get("name", "")), str(entry.get("type", ""))
+        name, declared = str(entry.get("name") or "").strip(), str(entry.get("type", ""))
+        if not name:
+            continue
         if declared not in COMPATIBLE_TYPES:
             problems.append(
-                (f"Column {name} declares unknown type {declared!r}.", f"字段 {name} 的类型无效。")
+                (f"Column {name} declares unknown type {declared!r}.", f"字段 {name} 的类型 {declared!r} 无效。")
             )
             continue
         if name not in sample.columns:
             continue
-        inferred = infer_column_type(sample.column_values(name))
-        if inferred is not None and inferred not in COMPATIBLE_TYPES[declared]:
+        allowed = COMPATIBLE_TYPES[declared]
+        # Counted per value, so that the message says how much of the column is off; the values themselves
+        # are never quoted, as they may be personal information.
+        present = [v for v in sample.column_values(name) if v is not None]
+        off = [t for t in map(infer_value_type, present) if t not in allowed]
+        if off:
+            kinds = sorted(set(off), key=list(FIELD_TYPES).index)
             problems.append(
                 (
-                    f"Column {name} is declared {declared} but the sample holds {inferred} values.",
-                    f"字段 {name} 申报为{label(FIELD_TYPES, declared, 'zh')}，"
-                    f"但样例中的值为{label(FIELD_TYPES, inferred, 'zh')}。",
+                    f"Column {name} is declared {declared} but {len(off)} of its {len(present)} filled rows "
+                    f"({percent(len(off), len(present))}) hold {_type_labels(kinds, 'en')} values.",
+                    f"字段 {name} 申报为{label(FIELD_TYPES, declared, 'zh')}，但在有值的 {len(present)} 行中"
+                    f"有 {len(off)} 行（{percent(len(off), len(present))}）为{_type_labels(kinds, 'zh')}。",
                 )
             )
     return problems
-
-
-def _pi_flag_problems(facts: ProductFacts, scan: ScanReport | None) -> list[Problem]:
-    # Columns absent from the dictionary are already reported as undescribed.
-    return [
-        (
-            f"Column {column} holds {pi_labels(types, 'en')} but the field dictionary marks it not personal.",
-            f"字段 {column} 含有{pi_labels(types, 'zh')}，但字段字典标记为非个人信息。",
-        )
-        for column, types in (scan.personal_columns() if scan else {}).items()
-        if (entry := facts.dictionary_entry(column)) is not None and not entry.get("pi")
-    ]
 
 
 def check_use_02(facts: ProductFacts, sample: Sample | None, scan: ScanReport | None) -> Opinion:
@@ -189,9 +228,17 @@ def check_use_02(facts: ProductFacts, sample: Sample | None, scan: ScanReport | 
             ),
         )
     problems = (
-        _column_problems(facts, sample) + _type_problems(facts, sample) + _pi_flag_problems(facts, scan)
+        _column_problems(facts, sample)
+        + _type_problems(facts, sample)
+        + (unmarked_pi_problems(facts, scan, described_only=True) if scan else [])
     )
-    details = {"inferred_types": sample.column_types()}
+    details: dict[str, object] = {"inferred_types": sample.column_types()}
+    if scan is not None:
+        details["unmarked_pi_columns"] = {
+            column: types
+            for column, types in scan.personal_columns().items()
+            if (entry := facts.dictionary_entry(column)) is not None and not entry.get("pi")
+        }
     if problems:
         return Opinion("fail", joined(problems), details)
     return Opinion(
@@ -200,31 +247,5 @@ def check_use_02(facts: ProductFacts, sample: Sample | None, scan: ScanReport | 
             "The field dictionary and the sample agree on columns, types and personal-information flags.",
             "字段字典与样例的字段、类型及个人信息标记一致。",
         ),
-        details,
-    )
-
-
-def check_qlt_01(facts: ProductFacts, sample: Sample | None, scan: ScanReport | None) -> Opinion:
-    if sample is None:
-        return Opinion(None, message("No sample to measure.", "无样例可供度量。"))
-    if not sample.rows:
-        return Opinion("flag", message("The sample has no data rows.", "样例没有数据行。"))
-    rows = len(sample.rows)
-    null_rates = {c: round(sum(v is None for v in sample.column_values(c)) / rows, 4) for c in sample.columns}
-    duplicates = rows - len({tuple(r) for r in sample.rows})
-    details = {"rows": rows, "null_rates": null_rates, "duplicate_rows": duplicates}
-    problems: list[Problem] = []
-    sparse = [c for c, rate in null_rates.items() if rate > NULL_RATE_LIMIT]
-    if sparse:
-        problems.append(
-            _listed("More than half of the rows are empty in {names}.", "{names} 的空值率超过一半。", sparse)
-        )
-    if duplicates:
-        problems.append((f"{duplicates} rows repeat earlier rows.", f"有 {duplicates} 行与之前的行重复。"))
-    if problems:
-        return Opinion("flag", joined(problems), details)
-    return Opinion(
-        "pass",
-        message("No column is mostly empty and no row repeats.", "无大量空值字段，无重复行。"),
         details,
     )

@@ -219,17 +219,18 @@ def test_unmarked_pi_blocks_and_names_column_type_and_rows():
     pi = results["PI-01"]
     assert (pi.outcome, pi.blocking) == ("fail", True)
     assert pi.message["en"] == (
-        "Column id_no holds resident ID numbers in 10 of 10 rows "
+        "Column id_no holds resident ID numbers in 10 of 10 rows (100%) "
         "but the field dictionary does not mark it personal."
     )
-    assert "居民身份证号码" in pi.message["zh"]
+    assert pi.message["zh"] == (
+        "字段 id_no 在 10 行中有 10 行（100%）含有居民身份证号码，但字段字典未将其标记为个人信息。"
+    )
     assert pi.details["counts"] == {"cn_resident_id": 10, "cn_mobile": 10}
     use = results["USE-02"]
     assert (use.outcome, use.blocking) == ("fail", True)
-    assert (
-        "Column id_no holds resident ID numbers but the field dictionary marks it not personal."
-        in use.message["en"]
-    )
+    # The same problem in the same words under both items, so the broker reads it once.
+    assert use.message["en"] == pi.message["en"] and use.message["zh"] == pi.message["zh"]
+    assert use.details["unmarked_pi_columns"] == {"id_no": {"cn_resident_id": 10}}
     assert results["PI-02"].outcome == "flag"
     assert "does not mark it sensitive" in results["PI-02"].message["en"]
 
@@ -272,11 +273,11 @@ def test_evaluate_scans_the_sample_unless_given_a_scan():
         ({"add": {"name": "paid", "type": "decimal"}}, "The field dictionary lists paid more than once."),
         (
             {"retype": ("paid", "integer")},
-            "Column paid is declared integer but the sample holds decimal values.",
+            "Column paid is declared integer but 10 of its 10 filled rows (100%) hold decimal values.",
         ),
         (
             {"retype": ("month", "integer")},
-            "Column month is declared integer but the sample holds date values.",
+            "Column month is declared integer but 10 of its 10 filled rows (100%) hold date values.",
         ),
         ({"retype": ("paid", "money")}, "Column paid declares unknown type 'money'."),
         ({"clear": True}, "The field dictionary is empty."),
@@ -372,8 +373,10 @@ def test_qlt_01_measures_nulls_and_duplicates():
     facts = _facts(field_dictionary=[{"name": "a", "type": "integer"}, {"name": "b", "type": "string"}])
     result = _results(facts, sample=sample)["QLT-01"]
     assert result.outcome == "flag"
-    assert result.details == {"rows": 4, "null_rates": {"a": 0.0, "b": 0.75}, "duplicate_rows": 1}
-    assert result.message["en"] == "More than half of the rows are empty in b. 1 rows repeat earlier rows."
+    assert {k: result.details[k] for k in ("rows", "null_rates", "duplicate_rows", "duplicate_share")} == {
+        "rows": 4, "null_rates": {"a": 0.0, "b": 0.75}, "duplicate_rows": 1, "duplicate_share": 0.25,
+    }
+    assert result.message["en"] == "Column b is empty in 75% of the rows. 1 of 4 rows (25%) repeat an earlier row."
 
 
 def test_qlt_01_passes_a_clean_sample():
@@ -382,10 +385,11 @@ def test_qlt_01_passes_a_clean_sample():
     assert result.details["duplicate_rows"] == 0
 
 
-def test_use_03_has_no_automatic_opinion_yet():
+def test_use_03_without_a_check_result_is_not_checked_yet():
     result = _results()["USE-03"]
     assert (result.applicable, result.outcome) == (True, None)
-    assert result.details == {"api_endpoint": "https://api.example.cn/v1"}
+    assert result.message["en"] == "The API endpoint https://api.example.cn/v1 has not been checked yet."
+    assert result.details == {"api_endpoint": "https://api.example.cn/v1", "api_check": None}
 
 
 def test_items_without_a_check_go_to_the_reviewer():
