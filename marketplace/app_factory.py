@@ -67,7 +67,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_features(app: Flask) -> None:
-    from marketplace import cli
+    from marketplace import cli, jobs
     from marketplace.accounts import api as accounts_api
     from marketplace.accounts import oauth
     from marketplace.accounts import views as accounts_views
@@ -88,6 +88,7 @@ def _register_features(app: Flask) -> None:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     cli.register(app)
+    jobs.register_cli(app)
 
     import swagger_ui_bundle
 
@@ -135,11 +136,11 @@ def _register_security_headers(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from compliance import vocabulary
     from marketplace import policy
-    from marketplace.i18n import lang
+    from marketplace.i18n import lang, pick
 
     def label(vocab_name: str, code: str) -> str:
         return vocabulary.label(getattr(vocabulary, vocab_name), code, lang())
 
-    app.jinja_env.globals.update(policy=policy, lang=lang, label=label, vocabulary=vocabulary,
+    app.jinja_env.globals.update(policy=policy, lang=lang, pick=pick, label=label, vocabulary=vocabulary,
                                  exchange_name=lambda: app.config["MARKETPLACE_EXCHANGE_NAME_EN"]
                                  if lang() == "en" else app.config["MARKETPLACE_EXCHANGE_NAME"])

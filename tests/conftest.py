@@ -25,6 +25,8 @@ def _config(tmp_path) -> dict:
         "MARKETPLACE_FILES_DIR": str(tmp_path / "files"),
         "MARKETPLACE_NOTICE_PERIOD_HOURS": 72,
         "SERVER_NAME": "localhost",
+        # Jobs run inline unless a test hands them to RQ itself (tests/marketplace/test_scanning.py).
+        "REDIS_URL": None,
         # Hashing cost is not under test here (test_passwords checks the real default): keep builders fast.
         "MARKETPLACE_PASSWORD_HASH": "pbkdf2:sha256:1000",
     }

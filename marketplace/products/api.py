@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import jsonify, request, url_for
 from flask_smorest import Blueprint
 
 from marketplace.accounts.guard import api_actor
 from marketplace.errors import ValidationFailed
+from marketplace.i18n import pick
 from marketplace.products import services
 from marketplace.products.schemas import (
     EvidenceSchema,
@@ -14,6 +15,7 @@ from marketplace.products.schemas import (
     ProductDraftSchema,
     ProductDraftUpdateSchema,
     ProductSchema,
+    ScanJobSchema,
     TransitionSchema,
 )
 
@@ -67,11 +69,21 @@ def update_product(data, product_id):
 
 @blueprint.route("/<int:product_id>/sample", methods=["PUT"])
 @blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
-@blueprint.response(200, ProductSchema)
+@blueprint.response(200, ProductSchema, description="Scanned inline (no job queue): the product with its results.")
+@blueprint.alt_response(202, schema=ScanJobSchema, description="Queued for a worker; poll the scan job.")
 def upload_sample(product_id):
-    """Upload the sample (CSV, XLSX or JSON lines, checked by content); runs the automatic checks."""
+    """Upload the sample (CSV, XLSX or JSON lines, checked by content); its scan runs the automatic checks."""
     data, filename = _upload()
-    return services.upload_sample(product_id, data=data, filename=filename, actor=api_actor("products")).product
+    job = services.upload_sample(product_id, data=data, filename=filename, actor=api_actor("products"))
+    if job.state == "failed":
+        raise ValidationFailed(pick(job.error), errors={"file": [pick(job.error)]})
+    if job.active:
+        # A finished response, so the 200 schema above does not apply to it.
+        response = jsonify(ScanJobSchema().dump(job))
+        response.status_code = 202
+        response.headers["Location"] = url_for("products_api.get_scan_job", job_id=job.id)
+        return response
+    return job.version.product
 
 
 @blueprint.route("/<int:product_id>/evidence", methods=["POST"])
@@ -90,3 +102,11 @@ def add_evidence(data, product_id):
 def timeline(product_id):
     """Every transition of every version: who, when, from, to, why."""
     return services.timeline(services.get_product(product_id, actor=api_actor()))
+
+
+@blueprint.route("/scans/<int:job_id>", methods=["GET"])
+@blueprint.doc(security=[{"oauth2": []}, {"session": []}])
+@blueprint.response(200, ScanJobSchema)
+def get_scan_job(job_id):
+    """A sample scan: its state, progress and, when done, the findings per column."""
+    return services.get_scan_job(job_id, actor=api_actor())

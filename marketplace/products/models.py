@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
-from marketplace.products.states import VersionState
+from marketplace.products.states import ScanState, VersionState
 from marketplace.types import UTCDateTime, utcnow
 
 # The metadata a broker edits; copied into a new version on change, hashed into the certificate.
@@ -17,7 +17,7 @@ METADATA_FIELDS = (
     "source_description", "coverage_region", "coverage_population", "time_range_start", "time_range_end",
     "scale", "update_frequency", "field_dictionary", "holds_pi", "sensitive_pi", "deidentified",
     "deidentification_method", "security_level", "delivery_modes", "cross_border_allowed", "rights",
-    "usage_scope", "no_onward_transfer", "licence_term_months", "price_mode", "api_endpoint",
+    "usage_scope", "no_onward_transfer", "licence_term_months", "price_mode", "api_endpoint", "pi_subjects",
 )
 
 
@@ -80,6 +80,8 @@ class ProductVersion(db.Model):
     licence_term_months: Mapped[int | None] = mapped_column(Integer)
     price_mode: Mapped[str] = mapped_column(String(20), default="")
     api_endpoint: Mapped[str] = mapped_column(String(500), default="")
+    # Persons whose personal information the product holds (per calendar year): XB-01's thresholds.
+    pi_subjects: Mapped[int | None] = mapped_column(Integer)
 
     sample_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     sample_filename: Mapped[str] = mapped_column(String(255), default="")
@@ -88,6 +90,8 @@ class ProductVersion(db.Model):
     scan_report: Mapped[dict | None] = mapped_column(JSON)
     masked_preview: Mapped[dict | None] = mapped_column(JSON)
     check_results: Mapped[list] = mapped_column(JSON, default=list)
+    # The last reachability check of api_endpoint (USE-03), made by the scan job, never in a request.
+    api_check: Mapped[dict | None] = mapped_column(JSON)
 
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -133,3 +137,35 @@ class Evidence(db.Model):
 
     version = relationship("ProductVersion", back_populates="evidence")
     file = relationship("StoredFile", lazy="joined")
+
+
+class ScanJob(db.Model):
+    """One scan of an uploaded sample: it runs in a worker (or inline) and attaches the sample only on success."""
+
+    __tablename__ = "scan_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(20), default=ScanState.QUEUED)
+    bytes_total: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[dict | None] = mapped_column(JSON)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    version = relationship("ProductVersion", lazy="joined")
+    file = relationship("StoredFile", lazy="joined")
+
+    @property
+    def progress(self) -> float:
+        if self.state == ScanState.SUCCEEDED:
+            return 1.0
+        return min(self.bytes_read / self.bytes_total, 1.0) if self.bytes_total else 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.state in (ScanState.QUEUED, ScanState.RUNNING)

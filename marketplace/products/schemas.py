@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from compliance import vocabulary
 
@@ -26,6 +26,14 @@ class FieldDefinitionSchema(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=500))
     pi = fields.Boolean(load_default=False)
     sensitive = fields.Boolean(load_default=False)
+    quasi = fields.Boolean(load_default=None, allow_none=True,
+                           metadata={"description": "A quasi-identifier for PI-04 (inferred when absent)."})
+    direct = fields.Boolean(load_default=None, allow_none=True,
+                            metadata={"description": "A direct identifier (inferred when absent)."})
+
+    @post_load
+    def _drop_unset(self, data, **_kwargs):
+        return {key: value for key, value in data.items() if value is not None}
 
 
 class ProductDraftSchema(Schema):
@@ -63,6 +71,8 @@ class ProductDraftSchema(Schema):
                                          validate=validate.Range(min=1, max=600))
     price_mode = fields.String(load_default="", validate=validate.OneOf(["", *vocabulary.PRICE_MODES]))
     api_endpoint = fields.String(load_default="", validate=validate.Length(max=500))
+    pi_subjects = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=2_000_000_000),
+                                 metadata={"description": "Persons whose personal information it holds, per year."})
     lock_version = fields.Integer(load_default=None, allow_none=True,
                                   metadata={"description": "The lock_version you read; a stale one gives 409."})
 
@@ -130,6 +140,8 @@ class ProductVersionSchema(Schema):
     licence_term_months = fields.Integer(allow_none=True)
     price_mode = fields.String()
     api_endpoint = fields.String()
+    pi_subjects = fields.Integer(allow_none=True)
+    api_check = fields.Dict(allow_none=True)
     sample_filename = fields.String()
     sample_format = fields.String()
     sample_rows = fields.Integer()
@@ -170,3 +182,25 @@ class TransitionSchema(Schema):
 
 class ProductDraftUpdateSchema(ProductDraftSchema):
     """Input of PATCH /products/{id}: any subset of the draft's fields (load with partial=True)."""
+
+
+class ScanJobSchema(Schema):
+    id = fields.Integer()
+    product_id = fields.Integer(attribute="version.product_id")
+    version = fields.Integer(attribute="version.number")
+    filename = fields.String()
+    state = fields.String()
+    progress = fields.Float(metadata={"description": "0.0–1.0, by bytes read"})
+    bytes_total = fields.Integer()
+    bytes_read = fields.Integer()
+    rows_read = fields.Integer()
+    error = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    findings = fields.Method("_findings")
+
+    def _findings(self, job) -> list | None:
+        """Per column: the types found, the share of rows, masked examples (once the scan succeeded)."""
+        if job.state != "succeeded" or job.version.sample_file_id != job.file_id:
+            return None
+        return (job.version.scan_report or {}).get("column_summary")

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import io
+import time
+
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from compliance import checklist
-from compliance.pi_scan import scan_rows
+from compliance.pi_scan import scan_table
+from compliance.readers import open_table
 from compliance.samples import SampleError, read_sample
-from marketplace import audit, policy, storage
+from marketplace import audit, jobs, policy, storage
 from marketplace.database import unit_of_work
 from marketplace.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.i18n import pick
-from marketplace.lifecycle import history
-from marketplace.products.checks import refresh_checks
-from marketplace.products.models import METADATA_FIELDS, Evidence, Product, ProductVersion
-from marketplace.products.states import EDITABLE, NEW_VERSION_FROM, PRODUCT_VERSION, VersionState
+from marketplace.lifecycle import history, transition
+from marketplace.products.checks import check_api, has_api_endpoint, refresh_checks
+from marketplace.products.models import METADATA_FIELDS, Evidence, Product, ProductVersion, ScanJob
+from marketplace.products.states import (
+    EDITABLE,
+    NEW_VERSION_FROM,
+    PRODUCT_VERSION,
+    SCAN_JOB,
+    ScanAction,
+    ScanState,
+    VersionState,
+)
+from marketplace.types import utcnow
 from marketplace.ui import state_label
+
+SAMPLE_MEDIA_TYPES = {
+    "csv": "text/csv",
+    "jsonl": "application/x-ndjson",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 # Evidence is checked by content: these magic numbers, or plain UTF-8 text.
 EVIDENCE_TYPES = (
@@ -73,8 +92,8 @@ def _editable_version(product: Product, actor) -> ProductVersion:
 
 def create_product(*, actor, **fields) -> Product:
     with unit_of_work():
-        policy.require(policy.can_create_product, actor, message="Only brokers of an approved provider "
-                       "organisation can register products.")
+        policy.require(policy.can_create_product, actor,
+                       message=_("Only brokers of an approved provider organisation can register products."))
         product = Product(org_id=actor.org_id, created_by_id=actor.id)
         version = ProductVersion(product=product, number=1, state=VersionState.DRAFT, created_by_id=actor.id,
                                  **fields)
@@ -83,6 +102,8 @@ def create_product(*, actor, **fields) -> Product:
         refresh_checks(version)
         audit.record(actor, "product.create", "product", product.id, {"version_id": version.id,
                                                                       "name": version.name})
+    if has_api_endpoint(version):
+        jobs.enqueue("check_api", version.id)
     return product
 
 
@@ -95,39 +116,141 @@ def update_product(product_id: int, *, actor, lock_version: int | None = None, *
         changed = sorted(key for key, value in fields.items() if getattr(version, key) != value)
         for key, value in fields.items():
             setattr(version, key, value)
+        if {"api_endpoint", "delivery_modes"} & set(changed):
+            version.api_check = None  # stale: the check job below calls the new endpoint
         refresh_checks(version)
         db.session.flush()
         audit.record(actor, "product_version.update", "product_version", version.id, {"fields": changed})
+    if version.api_check is None and has_api_endpoint(version):
+        jobs.enqueue("check_api", version.id)
     return version
 
 
-def upload_sample(product_id: int, *, data: bytes, filename: str, actor) -> ProductVersion:
-    """Read the sample by content, scan it, store it and re-run the automatic checks, all or nothing."""
+def upload_sample(product_id: int, *, data: bytes, filename: str, actor) -> ScanJob:
+    """Check the file can be read (a bad one changes nothing), store it and queue its scan.
+
+    The scan and the automatic checks run as a job (a worker, or inline without Redis); the sample is
+    attached to the draft only when its scan succeeds.
+    """
+    if len(data) > _sample_limit():
+        raise ValidationFailed(_("The sample is larger than %(mb)d MB.", mb=_sample_limit() // (1024 * 1024)),
+                               errors={"file": [_("Too large.")]})
+    try:
+        sample_format = read_sample(data).format
+    except SampleError as exc:
+        raise ValidationFailed(_("The sample could not be read: %(problem)s", problem=pick(exc.message)),
+                               errors={"file": [pick(exc.message)]}) from None
     with unit_of_work():
-        product = _load(product_id)
-        version = _editable_version(product, actor)
-        if len(data) > _sample_limit():
-            raise ValidationFailed(_("The sample is larger than %(mb)d MB.", mb=_sample_limit() // (1024 * 1024)),
-                                   errors={"file": [_("Too large.")]})
-        try:
-            sample = read_sample(data)
-        except SampleError as exc:
-            raise ValidationFailed(_("The sample could not be read: %(problem)s", problem=pick(exc.message)),
-                                   errors={"file": [pick(exc.message)]}) from None
-        scan = scan_rows(sample.columns, sample.rows)
-        stored = storage.put(data, {"csv": "text/csv", "jsonl": "application/x-ndjson"}.get(
-            sample.format, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        version = _editable_version(_load(product_id), actor)
+        stored = storage.put(data, SAMPLE_MEDIA_TYPES[sample_format])
         db.session.flush()
-        version.sample_file = stored
-        version.sample_filename = filename[:255]
+        job = ScanJob(version=version, file=stored, filename=filename[:255], bytes_total=len(data),
+                      requested_by_id=actor.id)
+        db.session.add(job)
+        db.session.flush()
+        audit.record(actor, "scan_job.create", "scan_job", job.id,
+                     {"version_id": version.id, "sha256": stored.sha256, "bytes": len(data)})
+    jobs.enqueue("scan_sample", job.id)
+    db.session.refresh(job)
+    return job
+
+
+@jobs.task("scan_sample")
+def scan_sample(job_id: int) -> None:
+    """The job: scan the stored sample with progress, run the automatic checks, attach it to the draft."""
+    with unit_of_work():
+        job = db.session.get(ScanJob, job_id)
+        if job is None or job.state != ScanState.QUEUED:
+            return  # delivered twice, or already handled
+        transition(job, SCAN_JOB, ScanAction.START, actor=None)
+    try:
+        data = storage.read(job.file)
+        sample = read_sample(data)
+        scan = scan_table(open_table(io.BytesIO(data)), on_progress=_progress_writer(job_id))
+    except SampleError as exc:
+        _fail_scan(job_id, exc.message)
+        return
+    # The endpoint call (USE-03) has timeouts of its own and runs outside any transaction.
+    api_check = check_api(db.session.get(ScanJob, job_id).version, allow_private=_allow_private())
+    with unit_of_work():
+        job = db.session.get(ScanJob, job_id)
+        version = job.version
+        if version.state not in EDITABLE:
+            transition(job, SCAN_JOB, ScanAction.FAIL, actor=None, reason="the draft left editing")
+            job.error = {"zh": "扫描期间草稿已提交，样本未附加。",
+                         "en": "The draft was submitted while the scan ran; the sample was not attached."}
+            job.finished_at = utcnow()
+            return
+        version.sample_file = job.file
+        version.sample_filename = job.filename
         version.sample_format = sample.format
         version.sample_rows = sample.row_count
-        version.scan_report = scan.to_dict()
+        version.scan_report = {**scan.to_dict(), "column_summary": scan.column_summary()}
         version.masked_preview = {"columns": sample.columns, "rows": sample.masked_preview(scan)}
+        version.api_check = api_check
         refresh_checks(version, sample, scan)
-        audit.record(actor, "product_version.sample", "product_version", version.id,
-                     {"sha256": stored.sha256, "rows": sample.row_count, "pi_counts": scan.counts})
-    return version
+        job.bytes_read, job.rows_read, job.finished_at = job.bytes_total, scan.rows_scanned, utcnow()
+        transition(job, SCAN_JOB, ScanAction.SUCCEED, actor=None,
+                   data={"rows": scan.rows_scanned, "pi_counts": scan.counts})
+
+
+@jobs.task("check_api")
+def check_api_endpoint(version_id: int) -> None:
+    """The job: call the draft's API endpoint once (USE-03) and re-run the automatic checks with the result."""
+    version = db.session.get(ProductVersion, version_id)
+    if version is None or version.state not in EDITABLE:
+        return
+    api_check = check_api(version, allow_private=_allow_private())
+    with unit_of_work():
+        version = db.session.get(ProductVersion, version_id)
+        if version.state not in EDITABLE:
+            return
+        version.api_check = api_check
+        refresh_checks(version)
+        audit.record(None, "product_version.api_check", "product_version", version.id,
+                     {"reachable": (api_check or {}).get("reachable"), "status": (api_check or {}).get("status")})
+
+
+def _allow_private() -> bool:
+    from flask import current_app
+
+    return bool(current_app.config.get("MARKETPLACE_ALLOW_PRIVATE_ENDPOINTS", False))
+
+
+def _progress_writer(job_id: int, every_seconds: float = 0.5):
+    """Record progress at most twice a second, each in its own short transaction (not a state change)."""
+    last = 0.0
+
+    def write(bytes_read: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < every_seconds:
+            return
+        last = now
+        db.session.execute(update(ScanJob).where(ScanJob.id == job_id).values(bytes_read=bytes_read))
+        db.session.commit()
+
+    return write
+
+
+def _fail_scan(job_id: int, message: dict) -> None:
+    with unit_of_work():
+        job = db.session.get(ScanJob, job_id)
+        job.error, job.finished_at = message, utcnow()
+        transition(job, SCAN_JOB, ScanAction.FAIL, actor=None, reason=message.get("en"))
+
+
+def get_scan_job(job_id: int, *, actor) -> ScanJob:
+    job = db.session.get(ScanJob, job_id)
+    if job is None:
+        raise NotFound(_("No such scan."))
+    policy.require(policy.can_view_product, actor, job.version.product)
+    return job
+
+
+def latest_scan(version: ProductVersion) -> ScanJob | None:
+    return db.session.scalar(select(ScanJob).where(ScanJob.version_id == version.id)
+                             .order_by(ScanJob.id.desc()).limit(1))
 
 
 def _sample_limit() -> int:

@@ -55,3 +55,24 @@ PRODUCT_VERSION = Lifecycle("product_version", VersionState, {
 EDITABLE = (S.DRAFT, S.CHANGES_REQUESTED)
 # A new draft version may start from these: the product is not in anyone's hands.
 NEW_VERSION_FROM = (S.REGISTERED, S.REJECTED, S.WITHDRAWN)
+
+
+class ScanState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ScanAction(StrEnum):
+    START = "start"
+    SUCCEED = "succeed"
+    FAIL = "fail"
+
+
+SCAN_JOB = Lifecycle("scan_job", ScanState, {
+    (ScanState.QUEUED, ScanAction.START): ScanState.RUNNING,
+    (ScanState.QUEUED, ScanAction.FAIL): ScanState.FAILED,
+    (ScanState.RUNNING, ScanAction.SUCCEED): ScanState.SUCCEEDED,
+    (ScanState.RUNNING, ScanAction.FAIL): ScanState.FAILED,
+})

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from compliance import checklist
 from marketplace import policy, ui
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
+from marketplace.i18n import pick
 from marketplace.products import services
 from marketplace.products.models import METADATA_FIELDS
 from marketplace.products.schemas import EvidenceUploadSchema, ProductDraftSchema
@@ -20,8 +21,9 @@ blueprint = Blueprint("products", __name__)
 
 BOOLEAN_FIELDS = ("holds_pi", "sensitive_pi", "deidentified", "cross_border_allowed", "no_onward_transfer")
 LIST_FIELDS = ("scenarios", "delivery_modes", "rights")
+NUMBER_FIELDS = ("licence_term_months", "pi_subjects")
 TEXT_FIELDS = tuple(f for f in METADATA_FIELDS
-                    if f not in BOOLEAN_FIELDS + LIST_FIELDS + ("field_dictionary", "licence_term_months"))
+                    if f not in BOOLEAN_FIELDS + LIST_FIELDS + NUMBER_FIELDS + ("field_dictionary",))
 BLANK_FIELD_ROWS = 3
 
 
@@ -34,7 +36,7 @@ def form_to_draft(form) -> dict:
     data = {name: form.get(name, "").strip() for name in TEXT_FIELDS}
     data.update({name: form.getlist(name) for name in LIST_FIELDS})
     data.update({name: name in form for name in BOOLEAN_FIELDS})
-    data["licence_term_months"] = form.get("licence_term_months", "").strip() or None
+    data.update({name: form.get(name, "").strip() or None for name in NUMBER_FIELDS})
     data["lock_version"] = form.get("lock_version", "").strip() or None
     # Checkboxes carry their row's index, since unchecked boxes are not sent at all.
     pi, sensitive = set(form.getlist("field_pi[]")), set(form.getlist("field_sensitive[]"))
@@ -114,7 +116,7 @@ def _render_product(product_id: int, status: int = 200, **extra):
         "products/detail.html", product=product, version=version, timeline=services.timeline(product),
         checklist_items=checklist.DEFAULT_TEMPLATE.items,
         results={result["code"]: result for result in version.check_results or []},
-        panels=ui.panels("product", _actor(), product), **extra,
+        panels=ui.panels("product", _actor(), product), scan=services.latest_scan(version), **extra,
     ), status
 
 
@@ -131,10 +133,15 @@ def upload_sample(product_id: int):
     try:
         if upload is None or not upload.filename:
             raise ValidationFailed(_("Choose a sample file to upload."), errors={"file": [_("Required.")]})
-        services.upload_sample(product_id, data=upload.read(), filename=upload.filename, actor=_actor())
+        job = services.upload_sample(product_id, data=upload.read(), filename=upload.filename, actor=_actor())
     except (ValidationFailed, Conflict, InvalidTransition) as exc:
         return _render_product(product_id, exc.status, sample_error=exc.detail)
-    flash(_("Sample uploaded and scanned; the automatic checks ran again."), "success")
+    if job.state == "failed":
+        return _render_product(product_id, 422, sample_error=pick(job.error))
+    if job.active:
+        flash(_("Sample received; its scan is running."), "info")
+    else:
+        flash(_("Sample uploaded and scanned; the automatic checks ran again."), "success")
     return redirect(url_for("products.product_detail", product_id=product_id, _anchor="sample"))
 
 

@@ -9,7 +9,7 @@ import pytest
 from marketplace.accounts.states import ORGANIZATION, OrgAction
 from marketplace.errors import InvalidTransition
 from marketplace.lifecycle import StateChange, transition
-from marketplace.products.states import PRODUCT_VERSION, VersionAction
+from marketplace.products.states import PRODUCT_VERSION, SCAN_JOB, ScanAction, VersionAction
 from marketplace.registration.states import (
     CERTIFICATE,
     NOTICE,
@@ -24,6 +24,7 @@ from marketplace.registration.states import (
 LIFECYCLES = [
     (ORGANIZATION, OrgAction),
     (PRODUCT_VERSION, VersionAction),
+    (SCAN_JOB, ScanAction),
     (REVIEW, ReviewAction),
     (NOTICE, NoticeAction),
     (OBJECTION, ObjectionAction),
