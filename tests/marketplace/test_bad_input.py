@@ -50,12 +50,28 @@ def test_unknown_fields_are_refused(client, broker):
     assert "owner_id" in response.json["errors"]
 
 
+def _truncated_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    workbook, buffer = Workbook(), io.BytesIO()
+    workbook.active.append(["month", "district", "kwh"])
+    for i in range(200):
+        workbook.active.append([f"2026-01-{i % 28 + 1:02d}", "蓬江", i])
+    workbook.save(buffer)
+    return buffer.getvalue()[: len(buffer.getvalue()) // 2]
+
+
 @pytest.mark.parametrize(("payload", "problem"), [
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "png image"),
     (b"month,district,kwh\n2026-01-01,a,1\n2026-02-01,b\n", "row"),
     (b"", "empty"),
     (b"\xff\xfe\x00garbage\x00\x01", ""),
-])
+    (b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 8, ""),
+    ("month,district,kwh\n2026-01-01,蓬江,1\n".encode("utf-16"), ""),
+    (b"month,district,kwh\n2026-01-01,\xb0\xa1\xff\xfe,1\n", ""),
+    (_truncated_xlsx(), "xlsx"),
+    (b"month,district,kwh\n" + b"9" * (10 * 1024 * 1024 - 100), "line"),  # just under the size limit
+], ids=["png", "ragged", "empty", "garbage", "elf", "utf16", "bad-bytes", "truncated-xlsx", "10mb-line"])
 def test_disguised_or_broken_samples_leave_the_draft_unchanged(app, client, world, broker, payload, problem):
     product = ready_draft(world.broker_a)
     version = product.latest

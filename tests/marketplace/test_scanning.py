@@ -105,3 +105,51 @@ def test_with_redis_the_scan_runs_on_an_rq_worker(app, client, world):
     db.session.expire_all()
     assert product.latest.sample_filename == "people.csv"
     assert db.session.scalar(select(func.count()).select_from(ScanJob)) == 1
+
+
+def _sign_in(client, email):
+    import re
+
+    from tests.builders import PASSWORD
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").get_data(as_text=True)).group(1)
+    client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
+
+
+def test_the_product_page_follows_a_running_scan_then_shows_the_findings(client, world):
+    product = draft(world.broker_a, field_dictionary=PEOPLE_FIELDS, holds_pi=True)
+    waiting = ScanJob(version=product.latest, file=_stored(PEOPLE_CSV), filename="people.csv",
+                      bytes_total=400, bytes_read=100, requested_by_id=world.broker_a.id)
+    db.session.add(waiting)
+    db.session.commit()
+    _sign_in(client, world.broker_a.email)
+    page = client.get(f"/products/{product.id}?lang=en").get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert '<progress max="100" value="25">' in page
+
+    jobs.run("scan_sample", waiting.id)
+    page = client.get(f"/products/{product.id}?lang=en").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page
+    assert "<code>id_no</code>" in page and "100.0%" in page
+
+
+def test_the_review_page_shows_the_same_findings(client, world):
+    from marketplace.registration import services as registration
+    from tests.builders import latest_review
+
+    product = draft(world.broker_a, field_dictionary=PEOPLE_FIELDS, holds_pi=True)
+    services.upload_sample(product.id, data=PEOPLE_CSV.encode(), filename="people.csv", actor=world.broker_a)
+    services.add_evidence(product.id, item_code="SRC-02", data=b"commitment", filename="c.txt", note="",
+                          actor=world.broker_a)
+    registration.submit_product(product.id, actor=world.broker_a)
+    _sign_in(client, world.reviewer.email)
+    page = client.get(f"/reviews/{latest_review(product).id}?lang=en").get_data(as_text=True)
+    assert 'id="findings"' in page and "<code>id_no</code>" in page
+
+
+def _stored(text):
+    from marketplace import storage
+
+    stored = storage.put(text.encode(), "text/csv")
+    db.session.flush()
+    return stored
