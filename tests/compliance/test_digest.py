@@ -50,3 +50,22 @@ def test_non_finite_numbers_are_refused(value):
 def test_values_without_one_json_form_are_refused(value):
     with pytest.raises(TypeError):
         canonical_json(value)
+
+
+def test_the_compliance_tests_need_neither_flask_nor_a_database():
+    """Run this folder's tests in a fresh interpreter and check that nothing of the web stack was imported."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent
+    probe = (
+        "import sys, pytest\n"
+        f"rc = pytest.main([{str(folder)!r}, '-q', '-p', 'no:cacheprovider', '-k', 'not need_neither'])\n"
+        "loaded = [m for m in ('flask', 'sqlalchemy', 'marketplace', 'werkzeug') if m in sys.modules]\n"
+        "print('web stack loaded:', loaded)\n"
+        "sys.exit(rc or (3 if loaded else 0))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=folder.parents[1], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "web stack loaded: []" in result.stdout

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.fixtures import _postgres_schema, app, client, world  # noqa: F401  (the fixtures of this folder)
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -43,7 +45,7 @@ def chromium():
 
 
 @pytest.fixture
-def live_server(app):
+def live_server(app):  # noqa: F811  (the imported fixture, requested by name)
     """The test app (schema built by tests/conftest.py) served over real HTTP on 127.0.0.1:<free port>.
 
     Each request runs in a server thread with its own app context and database session.

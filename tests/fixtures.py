@@ -1,4 +1,6 @@
-"""Shared fixtures: a fresh database per test (SQLite file, or the PostgreSQL in DATABASE_URL), clients, builders."""
+"""Fixtures of the app's tests: a fresh database per test (SQLite file, or the PostgreSQL in DATABASE_URL),
+clients, builders. Only the conftest files of tests/marketplace and tests/e2e import them, so tests/compliance
+runs without Flask or a database."""
 
 from __future__ import annotations
 
