@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marketplace.accounts.guard import api_actor
 from marketplace.errors import ValidationFailed
 from marketplace.i18n import pick
-from marketplace.products import services
+from marketplace.products import scanning, services
 from marketplace.products.schemas import (
     EvidenceSchema,
     EvidenceUploadSchema,
@@ -109,4 +109,4 @@ def timeline(product_id):
 @blueprint.response(200, ScanJobSchema)
 def get_scan_job(job_id):
     """A sample scan: its state, progress and, when done, the findings per column."""
-    return services.get_scan_job(job_id, actor=api_actor())
+    return scanning.get_scan_job(job_id, actor=api_actor())

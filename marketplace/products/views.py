@@ -13,7 +13,7 @@ from compliance import checklist
 from marketplace import policy, ui
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
 from marketplace.i18n import pick
-from marketplace.products import services
+from marketplace.products import scanning, services
 from marketplace.products.models import METADATA_FIELDS
 from marketplace.products.schemas import EvidenceUploadSchema, ProductDraftSchema
 
@@ -116,7 +116,7 @@ def _render_product(product_id: int, status: int = 200, **extra):
         "products/detail.html", product=product, version=version, timeline=services.timeline(product),
         checklist_items=checklist.DEFAULT_TEMPLATE.items,
         results={result["code"]: result for result in version.check_results or []},
-        panels=ui.panels("product", _actor(), product), scan=services.latest_scan(version), **extra,
+        panels=ui.panels("product", _actor(), product), scan=scanning.latest_scan(version), **extra,
     ), status
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from compliance.identifiers import make_resident_id
 from marketplace import jobs
 from marketplace.extensions import db
-from marketplace.products import services
+from marketplace.products import scanning, services
 from marketplace.products.models import ScanJob
 from tests.builders import SAMPLE_CSV, bearer_for, draft
 
@@ -71,7 +71,7 @@ def test_a_draft_submitted_while_its_scan_waits_keeps_its_state(app, world):
 def test_progress_is_written_while_the_scan_runs(world):
     product = draft(world.broker_a)
     job = services.upload_sample(product.id, data=SAMPLE_CSV.encode(), filename="s.csv", actor=world.broker_a)
-    writer = services._progress_writer(job.id, every_seconds=0)
+    writer = scanning._progress_writer(job.id, every_seconds=0)
     writer(7, 10)
     db.session.expire_all()
     assert job.bytes_read == 7
