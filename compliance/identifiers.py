@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from operator import mul
 
 # GB 32100-2015: the alphabet leaves out I, O, S, V and Z so they cannot be misread as digits.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUES = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
+# The weights are 3**i mod 31, so the weighted sum is, mod 31, the body read backwards as a base-34
+# number (34 = 3 mod 31) once each character is spelled as the base-36 digit of its value: one int().
+_USCC_AS_DIGITS = str.maketrans(USCC_ALPHABET, "0123456789ABCDEFGHIJKLMNOPQRSTU")
 
 # GB 11643-1999 check character: weights are 2**(17 - i) mod 11, the ISO 7064 MOD 11-2 scheme.
 _RESIDENT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -19,6 +21,16 @@ _RESIDENT_SHAPE = re.compile(r"[1-8][0-9]{16}[0-9Xx]")
 _EARLIEST_BIRTH = date(1900, 1, 1)
 _YEAR_AT_IMPORT = date.today().year
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# The last day ("28" to "31") of every month from 1900 to last year, by "yyyymm": a birth date before
+# this year is real exactly when its month is here and its day is between "01" and that last day.
+_LAST_DAY = {
+    f"{year}{month:02d}": str(
+        29 if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else _MONTH_DAYS[month]
+    )
+    for year in range(_EARLIEST_BIRTH.year, _YEAR_AT_IMPORT)
+    for month in range(1, 13)
+}
+_THIS_YEAR = str(_YEAR_AT_IMPORT)
 # GB/T 2260 province-level codes, the first two digits of every resident ID: 11-15 north, 21-23 north-east,
 # 31-37 east, 41-46 south-central, 50-54 south-west, 61-65 north-west, 71 Taiwan, 81 Hong Kong, 82 Macao
 # (the last three on residence permits, which follow GB 11643).
@@ -32,6 +44,9 @@ _MOBILE_PREFIX = re.compile(r"^(?:\+86|0086|86)")
 _MOBILE_SEPARATORS = re.compile(r"[\s\-()]")
 # Luhn: the doubled value of each digit, with 9 subtracted above 9.
 _LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+_LUHN_DOUBLED = str.maketrans("0123456789", "".join(map(str, _LUHN_DOUBLE)))
+# int(digits, 11) is, mod 10, the sum of the digits (11 = 1 mod 10); beyond this length int() is refused.
+_LUHN_INT_MAX = 4000
 
 MASK_TYPES = ("cn_resident_id", "cn_mobile", "bank_card", "uscc", "email")
 # Characters kept visible at (start, end) of each masked type: enough for a person to recognise
@@ -56,8 +71,8 @@ def uscc_is_valid(s: str) -> bool:
     """True when `s` is an 18-character unified social credit code with a correct check character."""
     if len(s) != 18 or not _USCC_SHAPE.fullmatch(s):
         return False
-    total = sum(map(mul, map(_USCC_VALUES.__getitem__, s[:17]), _USCC_WEIGHTS))
-    return USCC_ALPHABET[(31 - total % 31) % 31] == s[17]
+    total = int(s[16::-1].translate(_USCC_AS_DIGITS), 34)
+    return USCC_ALPHABET[-total % 31] == s[17]
 
 
 def make_uscc(first17: str) -> str:
@@ -87,10 +102,14 @@ def resident_id_is_valid(s: str) -> bool:
     """True when `s` is an 18-character resident ID with a province code, a real birth date and its check."""
     if len(s) != 18 or s[:2] not in RESIDENT_PROVINCES or not _RESIDENT_SHAPE.fullmatch(s):
         return False
-    if not _is_past_birth_date(int(s[6:10]), int(s[10:12]), int(s[12:14])):
+    last_day = _LAST_DAY.get(s[6:12])
+    if last_day is not None:
+        if not "01" <= s[12:14] <= last_day:
+            return False
+    elif s[6:10] < _THIS_YEAR or not _is_past_birth_date(int(s[6:10]), int(s[10:12]), int(s[12:14])):
         return False
-    total = sum(map(mul, map(int, s[:17]), _RESIDENT_WEIGHTS))
-    return _RESIDENT_CHECK[total % 11] == s[17].upper()
+    # The weights are 2**(17 - i) mod 11: the body read as a base-13 number (13 = 2 mod 11), doubled.
+    return _RESIDENT_CHECK[2 * int(s[:17], 13) % 11] == s[17].upper()
 
 
 def make_resident_id(first17: str) -> str:
@@ -103,6 +122,8 @@ def luhn_is_valid(digits: str) -> bool:
     if len(digits) < 2 or not digits.isascii() or not digits.isdigit():
         return False
     # Every other digit from the right is doubled; the others count as they are.
+    if len(digits) <= _LUHN_INT_MAX:
+        return (int(digits[-1::-2], 11) + int(digits[-2::-2].translate(_LUHN_DOUBLED), 11)) % 10 == 0
     kept = sum(map(int, digits[-1::-2]))
     doubled = sum(_LUHN_DOUBLE[int(c)] for c in digits[-2::-2])
     return (kept + doubled) % 10 == 0

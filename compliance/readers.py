@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import repeat
 from typing import Any, BinaryIO
@@ -273,15 +273,18 @@ class Table:
 
 @dataclass
 class LineRun:
-    """Whole CSV lines without quotes: `text` is their concatenation, `lines` the same lines split.
+    """Whole CSV lines: `text` is their concatenation, `lines` the same lines split.
 
-    Line i is data row `first_row + i - (blank lines before it)`; blank lines are not rows.
+    Line i is data row `first_row + i - (blank lines before it)`; blank lines are not rows. A line that
+    holds quotes but is a whole record by itself is in `records`, as the csv module parsed it (unless all
+    its fields are blank: then it is in `blank`); every other line is split on the delimiter alone.
     """
 
     text: str
     lines: list[str]
     first_row: int
     blank: list[int]
+    records: dict[int, list[str]] = field(default_factory=dict)
 
     def row_of(self, line_index: int) -> int:
         return self.first_row + line_index - (bisect_right(self.blank, line_index - 1) if self.blank else 0)
@@ -353,6 +356,7 @@ class CsvTable(Table):
         width = len(self.columns)
         next_row = 1
         block, pos = self._lines.block, self._lines.pos
+        lone_cr_in: str | None = None
         while True:
             if pos >= len(block):
                 block = next(self._blocks, None)
@@ -362,18 +366,33 @@ class CsvTable(Table):
                         self.on_progress(reader.read_so_far, reader.total)
                     return
                 pos = 0
-            # Most blocks hold no quote and no lone carriage return; `in` and `count` see that fastest.
-            plain = '"' not in block and block.count("\r") == block.count("\r\n")
-            special = None if plain else _CSV_SPECIAL.search(block, pos)
-            # Plain lines run up to the line holding the special character; that line starts the records.
-            end = len(block) if special is None else max(pos, block.rfind("\n", pos, special.start()) + 1)
+            if block is not lone_cr_in:
+                # Most blocks hold no lone carriage return, so the next special character is the next quote.
+                lone_cr = block.count("\r") != block.count("\r\n")
+                lone_cr_in = block
+            # Lines with quotes that are whole records by themselves (most quoted fields hold no line
+            # break) stay in the run, parsed; the run ends before the first line that is not one.
+            whole: dict[int, list[str]] = {}
+            start = pos
+            while True:
+                special = _next_special(block, start, lone_cr)
+                if special == -1:
+                    end = len(block)
+                    break
+                end = max(pos, block.rfind("\n", pos, special) + 1)
+                line_end = block.find("\n", special) + 1  # blocks end with "\n"
+                record = self._whole_record(block[end:line_end]) if block[special] == '"' else None
+                if record is None:
+                    break
+                whole[end] = record
+                start = line_end
             if end > pos:
-                run = self._line_run(block[pos:end], next_row, width)
+                run = self._line_run(block[pos:end], next_row, width, block, pos, whole)
                 next_row += run.row_count
                 self._line_number += len(run.lines)
                 yield run
                 pos = end
-            if special is None:
+            if end == len(block):
                 continue
             lines = _Lines(block, pos, self._blocks, self._line_number)
             records: list[list[Cell]] = []
@@ -390,15 +409,49 @@ class CsvTable(Table):
             block, pos = lines.block, lines.pos
             self._line_number = lines.lines_read
 
-    def _line_run(self, text: str, first_row: int, width: int) -> LineRun:
+    def _whole_record(self, line: str) -> list[str] | None:
+        """The fields of `line` when the csv module reads it as one whole record, else None."""
+        if line.count("\r") != line.count("\r\n"):
+            return None
+        try:
+            records = list(csv.reader((line,), delimiter=self.delimiter, strict=True))
+        except csv.Error:  # a quoted field that goes on past the line, a field too large, ...: read it apart
+            return None
+        return records[0] if len(records) == 1 else None
+
+    def _line_run(
+        self,
+        text: str,
+        first_row: int,
+        width: int,
+        block: str = "",
+        at: int = 0,
+        whole: dict[int, list[str]] | None = None,
+    ) -> LineRun:
+        """The run of lines `text`; `whole` holds the parsed lines by where they start in `block`, `text` at `at`."""
         lines = text.split("\n")
         lines.pop()  # the text ends with a newline
-        blank = [i for i, line in enumerate(lines) if _is_blank(line, self.delimiter)] if _may_have_blank(
-            text, self.delimiter
+        delimiter = self.delimiter
+        blank = [i for i, line in enumerate(lines) if _is_blank(line, delimiter)] if _may_have_blank(
+            text, delimiter
         ) else []
-        run = LineRun(text, lines, first_row, blank)
+        records: dict[int, list[str]] = {}
+        if whole:
+            line_index = 0
+            counted_to = at
+            for start, record in whole.items():
+                line_index += block.count("\n", counted_to, start)
+                counted_to = start
+                if any(c.strip() for c in record):
+                    records[line_index] = record
+                else:
+                    blank.append(line_index)
+            blank.sort()
+        run = LineRun(text, lines, first_row, blank, records)
         want = width - 1
-        counts = list(map(str.count, lines, repeat(self.delimiter)))
+        counts = list(map(str.count, lines, repeat(delimiter)))
+        for i, record in records.items():
+            counts[i] = len(record) - 1
         if counts.count(want) != len(counts):
             blank_set = set(blank)
             for i, count in enumerate(counts):
@@ -407,7 +460,9 @@ class CsvTable(Table):
         limit = csv.field_size_limit()
         if max(map(len, lines), default=0) > limit:
             for i, line in enumerate(lines):
-                if len(line) > limit and max(map(len, line.rstrip("\r").split(self.delimiter))) > limit:
+                if i in records:
+                    continue  # the csv module read its fields
+                if len(line) > limit and max(map(len, line.rstrip("\r").split(delimiter))) > limit:
                     raise _field_too_large(run.row_of(i), limit)
         return run
 
@@ -418,12 +473,24 @@ class CsvTable(Table):
                 yield from run.rows
                 continue
             blank = set(run.blank)
+            records = run.records
             for i, line in enumerate(run.lines):
                 if i in blank:
+                    continue
+                if i in records:
+                    yield [_cell(c) for c in records[i]]
                     continue
                 if line.endswith("\r"):
                     line = line[:-1]
                 yield [c if c.strip() else None for c in line.split(delimiter)]
+
+
+def _next_special(block: str, start: int, lone_cr: bool) -> int:
+    """Where the next quote, or lone carriage return, is in `block` from `start`; -1 when there is none."""
+    if not lone_cr:
+        return block.find('"', start)
+    special = _CSV_SPECIAL.search(block, start)
+    return -1 if special is None else special.start()
 
 
 def _first_non_blank(first: str | None, blocks: Iterator[str]) -> str:

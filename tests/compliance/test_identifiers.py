@@ -170,3 +170,42 @@ def test_mask(value, type_, masked):
 def test_mask_refuses_an_unknown_type():
     with pytest.raises(ValueError, match="unknown PI type"):
         mask("secret", "passport")
+
+
+def _luhn_by_the_book(digits):
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def test_check_characters_equal_the_weighted_sums():
+    # The validators compute the weighted sums with int() in another base and a precomputed calendar;
+    # they must agree with the standards' sums and with a real calendar on every input.
+    import random
+    from datetime import date
+
+    rng = random.Random(3)
+    weights_11643 = [2 ** (17 - i) % 11 for i in range(17)]
+    weights_32100 = [3**i % 31 for i in range(17)]
+    for _ in range(20_000):
+        body = f"{rng.choice(['11', '44', '65', '82'])}{rng.randint(0, 9999):04d}{rng.randint(1890, 2030)}" \
+               f"{rng.randint(0, 13):02d}{rng.randint(0, 32):02d}{rng.randint(0, 999):03d}"
+        check = rng.choice("0123456789Xx")
+        try:
+            born = date(int(body[6:10]), int(body[10:12]), int(body[12:14]))
+            real = date(1900, 1, 1) <= born <= date.today()
+        except ValueError:
+            real = False
+        by_the_book = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights_11643)) % 11] == check.upper()
+        assert resident_id_is_valid(body + check) is (real and by_the_book), body + check
+        code = "".join(rng.choice(USCC_ALPHABET) for _ in range(17))
+        total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(code, weights_32100))
+        assert uscc_check_char(code) == USCC_ALPHABET[(31 - total % 31) % 31]
+        for last in rng.sample(USCC_ALPHABET, 3):
+            assert uscc_is_valid(code + last) is (last == uscc_check_char(code))
+        digits = str(rng.randrange(10 ** rng.randint(1, 25)))
+        assert luhn_is_valid(digits) is (len(digits) >= 2 and _luhn_by_the_book(digits)), digits
+    long_digits = "4" + "0" * 5000 + "4"  # past int()'s digit limit, summed digit by digit
+    assert luhn_is_valid(long_digits) is _luhn_by_the_book(long_digits)

@@ -1,12 +1,14 @@
 """Tests for the personal-information scanner."""
 
 import json
+import random
 
 import pytest
 
 from compliance.identifiers import luhn_is_valid, make_resident_id, make_uscc, uscc_is_valid
 from compliance.pi_scan import DETECTORS, PERSONAL_TYPES, SENSITIVE_TYPES, detect, mask_text, scan_rows
 from compliance.vocabulary import PI_TYPES
+from tests.compliance.corpus import corpus
 
 RESIDENT_ID = "11010519491231002X"
 CARD = "6222021234567890128"
@@ -155,3 +157,57 @@ def test_to_dict_has_the_contract_shape_and_only_masked_values():
     text = json.dumps(data)
     for value in raw:
         assert value not in text
+
+
+def _reference_detect(text):
+    """The rule as written: every detector over the whole text, overlaps settled by rank, then length."""
+    candidates = []
+    for detector in DETECTORS:
+        for m in detector.pattern.finditer(text):
+            if detector.is_valid(m.group()):
+                candidates.append((detector.rank, m.start(), m.end(), detector.type, m.group()))
+    candidates.sort(key=lambda c: (-c[0], c[1] - c[2], c[1]))
+    taken = []
+    for found in candidates:
+        if all(found[2] <= t[1] or found[1] >= t[2] for t in taken):
+            taken.append(found)
+    return [(t[3], t[1], t[2], t[4]) for t in sorted(taken, key=lambda t: t[1])]
+
+
+def _glued_texts(seed, n):
+    """Corpus cells run together with the characters that patterns look at or stop at."""
+    rng = random.Random(seed)
+    cells = [text for text, _ in corpus(seed)]
+    glue = ["", " ", "-", "+", "(", ")", ".", "@", "_", "%", "，", "：", "张", "x", "X", "1", "86", "0086", "+86 ",
+            "0086-", "a.b@", "@qq.com", "\u00a0", "é", "１"]
+    texts = []
+    for _ in range(n):
+        parts = [rng.choice(cells) for _ in range(rng.randint(1, 4))]
+        texts.append("".join(rng.choice(glue) + part for part in parts) + rng.choice(glue))
+    return texts
+
+
+def test_detect_equals_the_patterns_run_over_the_whole_text():
+    # `detect` takes shortcuts (ASCII tokens decided by length, one address, stretches of ASCII apart);
+    # they must find exactly what the detectors find over the whole text.
+    cells = [text for text, _ in corpus()]
+    tokens = [text for text in cells if text.isascii() and text.isalnum()][:400]
+    glued_tokens = [f"{before}{token}{after}" for token in tokens for before in ("", "86", "0086", "1", "X")
+                    for after in ("", "0", "x")]
+    texts = cells + glued_tokens + _glued_texts(11, 6000)
+    for text in texts:
+        expected = _reference_detect(text)
+        assert [(d.type, d.start, d.end, d.value) for d in detect(text)] == expected, text
+
+
+def test_token_masks_equal_mask():
+    from compliance.identifiers import mask
+    from compliance.pi_scan import _mask_token, _token_type
+
+    tokens = [text for text, _ in corpus() if text.isascii() and text.isalnum()]
+    tokens += [prefix + text for text in tokens if len(text) == 11 for prefix in ("86", "0086")]
+    typed = [(token, _token_type(token)) for token in tokens]
+    assert {t for _, t in typed} >= {"cn_resident_id", "uscc", "bank_card", "cn_mobile"}
+    for token, type_ in typed:
+        if type_:
+            assert _mask_token(token, type_) == mask(token, type_), token

@@ -8,16 +8,16 @@ import random
 import pytest
 from openpyxl import Workbook
 
-from compliance.pi_scan import MAX_FINDINGS, scan_file, scan_rows, scan_table
+from compliance.pi_scan import MAX_FINDINGS, ScanReport, scan_file, scan_rows, scan_table
 from compliance.readers import SampleError, open_table
 from tests.compliance.corpus import corpus
 
 
-def _reference(text: str, delimiter: str = ","):
+def _reference(text: str, delimiter: str = ",", max_findings: int = MAX_FINDINGS):
     """Scan the way the per-cell scanner sees the file: the csv module over the whole text."""
     records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(c.strip() for c in r)]
     rows = [[c if c.strip() else None for c in r] for r in records[1:]]
-    return scan_rows(records[0], rows)
+    return scan_rows(records[0], rows, report=ScanReport(column_order=records[0], max_findings=max_findings))
 
 
 def _csv_text(seed: int, rows: int, *, quote_share: float, newline: str, delimiter: str = ",") -> str:
@@ -60,6 +60,20 @@ def test_block_scan_equals_cell_scan(tmp_path, monkeypatch, encoding, newline, q
     assert fast.to_dict() == expected.to_dict()
     assert fast.column_summary() == expected.column_summary()
     assert expected.findings  # the corpus cells hold PI
+
+
+@pytest.mark.parametrize("max_findings", [0, 40, 700])
+def test_block_scan_equals_cell_scan_beyond_the_findings_cap(monkeypatch, max_findings):
+    # Past the cap, findings whose column already has its examples are only counted, in bulk.
+    monkeypatch.setattr("compliance.readers.BLOCK_BYTES", 4096)
+    text = _csv_text(5, 3000, quote_share=0.02, newline="\n")
+    with open_table(io.BytesIO(text.encode())) as table:
+        fast = scan_table(table, max_findings=max_findings)
+    expected = _reference(text, max_findings=max_findings)
+    assert fast.truncated and expected.truncated
+    assert fast.to_dict() == expected.to_dict()
+    assert fast.column_summary() == expected.column_summary()
+    assert list(fast.counts) == list(expected.counts)  # first seen first, as the cell scan has them
 
 
 def test_rows_equal_the_csv_module(tmp_path, monkeypatch):
