@@ -28,6 +28,7 @@ clients = AppGroup("clients", help="OAuth clients for the API.")
 demo = AppGroup("demo", help="The demo exchange.")
 compliance_cli = AppGroup("compliance", help="Compliance tools.")
 audit_cli = AppGroup("audit", help="The audit log.")
+log_cli = AppGroup("log", help="The certificate transparency log.")
 
 
 @orgs.command("create")
@@ -86,10 +87,12 @@ def create_client(email, scopes, name):
 
 @click.command("housekeeping")
 def housekeeping():
-    """Time-driven transitions: register products whose public notice has ended. Safe to run repeatedly."""
-    from marketplace.registration import services
+    """Time-driven transitions: register products whose notice ended; expire certificates. Idempotent."""
+    from marketplace.registration import certificates, services
 
-    _emit(services.register_due_products())
+    logged = certificates.log_unlogged_certificates()
+    registered = services.register_due_products()
+    _emit({**registered, "expired": certificates.expire_due_certificates(), "logged": logged})
 
 
 @demo.command("load")
@@ -170,6 +173,20 @@ def audit_verify():
         sys.exit(1)
 
 
+@log_cli.command("audit")
+def log_audit():
+    """Recompute the tree from its leaves and walk the audit chain; exits 1 naming the first bad entry."""
+    from marketplace.audit import verify_chain
+    from marketplace.registration.transparency import audit_log
+
+    tree, chain = audit_log(), verify_chain()
+    _emit({"ok": tree.ok and chain.ok, "log": {"leaves": tree.leaves, "ok": tree.ok, "problem": tree.problem},
+           "audit": {"entries": chain.entries, "ok": chain.ok, "first_bad_seq": chain.first_bad_seq,
+                     "problem": chain.problem}})
+    if not (tree.ok and chain.ok):
+        sys.exit(1)
+
+
 def register(app: Flask) -> None:
-    for command in (orgs, users, clients, housekeeping, demo, compliance_cli, audit_cli):
+    for command in (orgs, users, clients, housekeeping, demo, compliance_cli, audit_cli, log_cli):
         app.cli.add_command(command)

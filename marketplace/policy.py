@@ -88,6 +88,23 @@ def can_decide_objection(user, objection) -> bool:
     return is_admin(user) and objection.state == "open"
 
 
+def _holds(user, certificate) -> bool:
+    return (_signed_in(user) and user.role == "broker" and _in_approved_org(user)
+            and user.organization.uscc == certificate.holder_uscc)
+
+
+def can_cancel_certificate(user, certificate) -> bool:
+    return _holds(user, certificate) and certificate.status == "valid"
+
+
+def can_renew_certificate(user, certificate) -> bool:
+    return _holds(user, certificate) and certificate.status == "expired"
+
+
+def can_revoke_certificate(user, certificate) -> bool:
+    return is_admin(user) and certificate.status == "valid"
+
+
 def can_create_client(user) -> bool:
     return _signed_in(user)
 

@@ -49,6 +49,16 @@ STATE_LABELS = {
     "requested": _l("Requested"),
     "granted": _l("Granted"),
     "refused": _l("Refused"),
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "renewed": _l("Renewed"),
+    "issued": _l("Issued"),
+}
+
+REGISTRATION_TYPE_LABELS = {
+    "first": _l("First registration"),
+    "change": _l("Change registration"),
+    "renewal": _l("Renewal"),
 }
 
 # Outcomes of automatic checks and reviewers' item decisions.
@@ -82,6 +92,10 @@ KIND_LABELS = {
 
 def state_label(state) -> str:
     return str(STATE_LABELS.get(str(state), str(state).replace("_", " ")))
+
+
+def registration_type_label(kind) -> str:
+    return str(REGISTRATION_TYPE_LABELS.get(kind, kind))
 
 
 def outcome_label(outcome) -> str:
@@ -123,6 +137,7 @@ def day(moment: datetime | None) -> str:
 TEMPLATE_HELPERS = {
     "state_label": state_label, "outcome_label": outcome_label, "role_label": role_label,
     "kind_label": kind_label, "error_list": error_list, "when": when, "day": day,
+    "registration_type_label": registration_type_label,
 }
 
 # Page slots: a higher feature adds a panel to a lower feature's page without the lower one importing it

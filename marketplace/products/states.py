@@ -17,6 +17,9 @@ class VersionState(StrEnum):
     WITHDRAWN = "withdrawn"
     REGISTERED = "registered"
     SUPERSEDED = "superseded"
+    CANCELLED = "cancelled"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
 
 
 class VersionAction(StrEnum):
@@ -32,6 +35,10 @@ class VersionAction(StrEnum):
     UPHOLD_WITHDRAW = "uphold_withdraw"
     REGISTER = "register"
     SUPERSEDE = "supersede"
+    CANCEL = "cancel"
+    REVOKE = "revoke"
+    EXPIRE = "expire"
+    RENEW = "renew"
 
 
 S, A = VersionState, VersionAction
@@ -50,11 +57,17 @@ PRODUCT_VERSION = Lifecycle("product_version", VersionState, {
     (S.OBJECTION, A.UPHOLD_WITHDRAW): S.WITHDRAWN,
     (S.PUBLIC_NOTICE, A.REGISTER): S.REGISTERED,
     (S.REGISTERED, A.SUPERSEDE): S.SUPERSEDED,
+    # The certificate's fate is the registered version's: cancelled by the holder, revoked by the exchange,
+    # expired, and back to registered when an expired certificate is renewed.
+    (S.REGISTERED, A.CANCEL): S.CANCELLED,
+    (S.REGISTERED, A.REVOKE): S.REVOKED,
+    (S.REGISTERED, A.EXPIRE): S.EXPIRED,
+    (S.EXPIRED, A.RENEW): S.REGISTERED,
 })
 
 EDITABLE = (S.DRAFT, S.CHANGES_REQUESTED)
 # A new draft version may start from these: the product is not in anyone's hands.
-NEW_VERSION_FROM = (S.REGISTERED, S.REJECTED, S.WITHDRAWN)
+NEW_VERSION_FROM = (S.REGISTERED, S.REJECTED, S.WITHDRAWN, S.CANCELLED, S.EXPIRED)
 
 
 class ScanState(StrEnum):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+
 from flask_smorest import Blueprint
 
 from marketplace.accounts.guard import api_actor
 from marketplace.products.schemas import ProductSchema
-from marketplace.registration import schemas, services
+from marketplace.registration import certificates, schemas, services, transparency
 
 blueprint = Blueprint("registration_api", __name__, description="Review, public notice and certificates")
 
@@ -82,7 +84,53 @@ def decide_objection(data, objection_id):
 
 
 @blueprint.route("/certificates/<number>", methods=["GET"])
-@blueprint.response(200, schemas.CertificateSchema)
+@blueprint.response(200, schemas.ReceiptSchema)
 def get_certificate(number):
-    """A certificate (public). Signatures and the inclusion proof arrive with the transparency log."""
-    return services.get_certificate(number)
+    """A certificate's receipt (public): document, Ed25519 signature, inclusion proof under the signed checkpoint."""
+    return certificates.get_receipt(number)
+
+
+@blueprint.route("/certificates/<number>/cancel", methods=["POST"])
+@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
+@blueprint.arguments(schemas.CertificateChangeSchema)
+@blueprint.response(200, schemas.ReceiptSchema)
+def cancel_certificate(data, number):
+    """注销: the holder cancels its registration."""
+    certificates.cancel_certificate(number, actor=api_actor("products"), **data)
+    return certificates.get_receipt(number)
+
+
+@blueprint.route("/certificates/<number>/revoke", methods=["POST"])
+@blueprint.doc(security=[{"oauth2": ["admin"]}, {"session": []}])
+@blueprint.arguments(schemas.CertificateChangeSchema)
+@blueprint.response(200, schemas.ReceiptSchema)
+def revoke_certificate(data, number):
+    """撤销: the exchange revokes a registration, with a reason."""
+    certificates.revoke_certificate(number, actor=api_actor("admin"), **data)
+    return certificates.get_receipt(number)
+
+
+@blueprint.route("/certificates/<number>/renew", methods=["POST"])
+@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
+@blueprint.response(201, schemas.ReceiptSchema)
+def renew_certificate(number):
+    """续展: the holder of an expired certificate gets a new one for the same version."""
+    renewed = certificates.renew_certificate(number, actor=api_actor("products"))
+    return certificates.get_receipt(renewed.number)
+
+
+@blueprint.route("/log/checkpoint", methods=["GET"])
+@blueprint.response(200, schemas.CheckpointSchema)
+def log_checkpoint():
+    """The latest signed tree head of the certificate log (public)."""
+    return transparency.latest_checkpoint()
+
+
+@blueprint.route("/log/consistency", methods=["GET"])
+@blueprint.arguments(schemas.ConsistencyQuerySchema, location="query")
+@blueprint.response(200, schemas.ConsistencySchema)
+def log_consistency(query):
+    """Proof that the tree of size `to` extends the tree of size `from` (public)."""
+    proof = transparency.consistency(query["from_size"], query["to_size"])
+    return {"from_size": query["from_size"], "to_size": query["to_size"],
+            "proof": [base64.b64encode(node).decode() for node in proof]}

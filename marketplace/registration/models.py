@@ -133,6 +133,10 @@ class Certificate(db.Model):
     valid_to: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), default=CertificateState.VALID)
     predecessor_number: Mapped[str | None] = mapped_column(String(40))
+    # Ed25519 over the canonical document (compliance.receipt.certificate_signature_message).
+    key_id: Mapped[str | None] = mapped_column(ForeignKey("signing_keys.key_id"))
+    signature: Mapped[str | None] = mapped_column(String(100))
+    status_reason: Mapped[str | None] = mapped_column(Text)
 
     version = relationship("ProductVersion", lazy="joined")
 

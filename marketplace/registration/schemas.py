@@ -93,13 +93,38 @@ class NoticeSchema(Schema):
         return len(notice.open_objections())
 
 
-class CertificateSchema(Schema):
-    number = fields.String()
-    status = fields.String()
-    document = fields.Method("_document")
+class ReceiptSchema(Schema):
+    """Stable contract 5: verify offline with `python -m compliance.verify RECEIPT --public-key KEY`."""
 
-    def _document(self, certificate) -> dict:
-        return certificate.document()
+    certificate = fields.Dict(metadata={"description": "The signed certificate document."})
+    status = fields.String()
+    signature = fields.Dict(metadata={"description": "alg, key_id, value (base64 Ed25519 over the document)"})
+    log = fields.Dict(metadata={"description": "entry (base64), leaf_index, tree_size, inclusion_proof (base64 "
+                                              "hashes), checkpoint (the signed note)"})
+    history = fields.List(fields.Dict(), metadata={"description": "Every log event of this certificate."})
+
+
+class CertificateChangeSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2_000))
+
+
+class CheckpointSchema(Schema):
+    size = fields.Integer()
+    root = fields.String(metadata={"description": "hex SHA-256"})
+    timestamp = fields.String()
+    key_id = fields.String()
+    note = fields.String(metadata={"description": "The C2SP signed note."})
+
+
+class ConsistencyQuerySchema(Schema):
+    from_size = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1))
+    to_size = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1))
+
+
+class ConsistencySchema(Schema):
+    from_size = fields.Integer(data_key="from")
+    to_size = fields.Integer(data_key="to")
+    proof = fields.List(fields.String(), metadata={"description": "base64 hashes (RFC 9162 §2.1.4)"})
 
 
 class SubmitSchema(Schema):

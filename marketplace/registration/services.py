@@ -7,10 +7,9 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from compliance import checklist
-from compliance.digest import sha256_hex
 from marketplace import audit, policy
 from marketplace.database import unit_of_work
 from marketplace.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
@@ -21,14 +20,12 @@ from marketplace.products.checks import refresh_checks
 from marketplace.products.models import Product, ProductVersion
 from marketplace.products.services import check_lock
 from marketplace.products.states import PRODUCT_VERSION, VersionAction, VersionState
+from marketplace.registration import certificates
 from marketplace.registration.models import Certificate, Notice, Objection, Review, ReviewItem
 from marketplace.registration.states import (
-    CERTIFICATE,
     NOTICE,
     OBJECTION,
     REVIEW,
-    CertificateAction,
-    CertificateState,
     NoticeAction,
     NoticeState,
     ObjectionAction,
@@ -287,51 +284,7 @@ def _register(notice_id: int, now) -> Certificate | None:
         if notice.state != NoticeState.OPEN or version.state != VersionState.PUBLIC_NOTICE or notice.ends_at > now:
             return None
         transition(notice, NOTICE, NoticeAction.CLOSE, actor=None)
-        certificate = _issue_certificate(version, now)
+        certificate = certificates.issue(version, now)
         transition(version, PRODUCT_VERSION, VersionAction.REGISTER, actor=None,
                    data={"certificate": certificate.number})
         return certificate
-
-
-def _issue_certificate(version: ProductVersion, now) -> Certificate:
-    config = current_app.config
-    predecessor = db.session.scalar(
-        select(Certificate).join(ProductVersion, Certificate.version_id == ProductVersion.id)
-        .where(Certificate.product_id == version.product_id, Certificate.status == CertificateState.VALID)
-    )
-    if predecessor is not None:
-        transition(predecessor, CERTIFICATE, CertificateAction.SUPERSEDE, actor=None,
-                   reason=f"version {version.number} registered")
-        transition(predecessor.version, PRODUCT_VERSION, VersionAction.SUPERSEDE, actor=None)
-    serial = (db.session.scalar(select(func.max(Certificate.serial)).where(
-        Certificate.year == now.year, Certificate.kind == "P")) or 0) + 1
-    review = db.session.scalar(select(Review).where(Review.version_id == version.id,
-                                                    Review.state == ReviewState.APPROVED))
-    org = version.product.organization
-    certificate = Certificate(
-        number=f"{config['MARKETPLACE_EXCHANGE_CODE']}-{now.year}-P-{serial:06d}", year=now.year, kind="P",
-        serial=serial, registration_type="change" if predecessor else "first", product_id=version.product_id,
-        version_id=version.id, review_id=review.id if review else None, holder_name=org.name,
-        holder_uscc=org.uscc, product_name=version.name, version_number=version.number,
-        metadata_digest=sha256_hex(version.metadata_document()), rights=list(version.rights or []),
-        issuing_body=config["MARKETPLACE_EXCHANGE_NAME"], issued_at=now, valid_from=now,
-        valid_to=now + timedelta(days=365 * int(config["MARKETPLACE_CERTIFICATE_YEARS"])),
-        status=CertificateState.VALID, predecessor_number=predecessor.number if predecessor else None,
-    )
-    db.session.add(certificate)
-    db.session.flush()
-    audit.record(None, "certificate.issue", "certificate", certificate.id,
-                 {"number": certificate.number, "digest": certificate.metadata_digest})
-    return certificate
-
-
-def get_certificate(number: str) -> Certificate:
-    certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
-    if certificate is None:
-        raise NotFound(_("No certificate numbered %(number)s.", number=number))
-    return certificate
-
-
-def certificates_of(product_id: int) -> list[Certificate]:
-    return list(db.session.scalars(select(Certificate).where(Certificate.product_id == product_id)
-                                   .order_by(Certificate.issued_at)))

@@ -69,6 +69,7 @@ class CertificateState(StrEnum):
     CANCELLED = "cancelled"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    RENEWED = "renewed"
 
 
 class CertificateAction(StrEnum):
@@ -76,6 +77,7 @@ class CertificateAction(StrEnum):
     CANCEL = "cancel"
     REVOKE = "revoke"
     EXPIRE = "expire"
+    RENEW = "renew"
 
 
 CERTIFICATE = Lifecycle("certificate", CertificateState, {
@@ -83,4 +85,15 @@ CERTIFICATE = Lifecycle("certificate", CertificateState, {
     (CertificateState.VALID, CertificateAction.CANCEL): CertificateState.CANCELLED,
     (CertificateState.VALID, CertificateAction.REVOKE): CertificateState.REVOKED,
     (CertificateState.VALID, CertificateAction.EXPIRE): CertificateState.EXPIRED,
+    # Renewal issues a new certificate (registration type "renewal") naming the expired one as predecessor.
+    (CertificateState.EXPIRED, CertificateAction.RENEW): CertificateState.RENEWED,
 })
+
+# The log event each certificate action appends (the issuing of a certificate appends "issued").
+LOG_EVENTS = {
+    CertificateAction.SUPERSEDE: "superseded",
+    CertificateAction.CANCEL: "cancelled",
+    CertificateAction.REVOKE: "revoked",
+    CertificateAction.EXPIRE: "expired",
+    CertificateAction.RENEW: "renewed",
+}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import segno
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from marshmallow import ValidationError
 
-from marketplace import policy, ui
+from marketplace import keys, policy, ui
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
-from marketplace.registration import services
+from marketplace.registration import certificates, services, transparency
 from marketplace.registration.schemas import (
     ItemDecisionSchema,
     ObjectionCreateSchema,
@@ -44,7 +46,7 @@ def _objections_panel(user):
 @ui.panel("product")
 def _certificates_panel(user, product):
     return {"template": "registration/_panel_product_registration.html",
-            "certificates": services.certificates_of(product.id),
+            "certificates": certificates.certificates_of(product.id),
             "notices": services.notices_of(product.id)}
 
 
@@ -177,4 +179,50 @@ def decide_objection(objection_id: int):
 
 @blueprint.route("/certificates/<number>")
 def certificate(number: str):
-    return render_template("registration/certificate.html", certificate=services.get_certificate(number))
+    return _render_certificate(number)
+
+
+def _render_certificate(number: str, status: int = 200, **extra):
+    found = certificates.get_certificate(number)
+    verify_url = url_for("registration.verify", number=found.number, _external=True)
+    return render_template("registration/certificate.html", certificate=found, verify_url=verify_url,
+                           # segno draws modules as paths; no text of ours reaches the SVG markup.
+                           qr_svg=Markup(segno.make(verify_url, error="m").svg_inline(scale=3)),  # noqa: S704
+                           history=transparency.history_of(found), **extra), status
+
+
+@blueprint.route("/certificates/<number>/<any(cancel, revoke):action>", methods=["POST"])
+@login_required
+def change_certificate(number: str, action: str):
+    change = {"cancel": certificates.cancel_certificate, "revoke": certificates.revoke_certificate}[action]
+    try:
+        change(number, reason=request.form.get("reason", ""), actor=_actor())
+    except (ValidationFailed, InvalidTransition) as exc:
+        return _render_certificate(number, exc.status, change_error=exc.detail)
+    flash(_("The certificate is now %(state)s.", state=ui.state_label(
+        "cancelled" if action == "cancel" else "revoked")), "success")
+    return redirect(url_for("registration.certificate", number=number))
+
+
+@blueprint.route("/certificates/<number>/renew", methods=["POST"])
+@login_required
+def renew_certificate(number: str):
+    renewed = certificates.renew_certificate(number, actor=_actor())
+    flash(_("Renewed: the new certificate is %(number)s.", number=renewed.number), "success")
+    return redirect(url_for("registration.certificate", number=renewed.number))
+
+
+@blueprint.route("/verify")
+def verify():
+    """Anyone enters a number (or scans the QR code) and sees the status and every check made."""
+    number = request.args.get("number", "").strip()
+    if not number:
+        return render_template("registration/verify.html", number="", result=None)
+    result = certificates.verify(number)
+    return render_template("registration/verify.html", number=number, result=result), 200 if result else 404
+
+
+@blueprint.route("/.well-known/exchange-keys.json")
+def exchange_keys():
+    """The exchange's public keys (active and retired), for offline verification of receipts."""
+    return jsonify(keys.keys_document())

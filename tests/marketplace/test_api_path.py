@@ -91,8 +91,9 @@ def test_draft_to_public_listing_over_the_api(app, client, notice_hours):
     certificate = client.get(f"/api/v1/certificates/{number}")
     assert certificate.status_code == 200
     assert certificate.json["status"] == "valid"
-    assert certificate.json["document"]["holder"]["uscc"] == provider
-    assert len(certificate.json["document"]["metadata_digest"]["value"]) == 64
+    assert certificate.json["certificate"]["holder"]["uscc"] == provider
+    assert len(certificate.json["certificate"]["metadata_digest"]["value"]) == 64
+    assert certificate.json["log"]["leaf_index"] == 0 and certificate.json["signature"]["alg"] == "Ed25519"
 
     listings = client.get("/api/v1/listings?q=用电").json
     assert set(listings) >= {"items", "total", "page", "per_page", "facets"}
