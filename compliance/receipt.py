@@ -16,7 +16,18 @@ from compliance.merkle import leaf_hash, verify_inclusion
 from compliance.signing import ALG, verify_signature
 
 EVENTS = ("issued", "superseded", "cancelled", "revoked", "expired", "renewed")
-CHECKS = ("signature", "entry", "leaf", "inclusion", "checkpoint")
+CHECKS = ("signature", "entry", "status", "leaf", "inclusion", "checkpoint")
+
+# The status a certificate has after each logged event: a receipt must present the status its latest
+# logged event gives it, so a revoked certificate cannot pass as valid with an older "issued" leaf.
+STATUS_AFTER = {
+    "issued": "valid",
+    "superseded": "superseded",
+    "cancelled": "cancelled",
+    "revoked": "revoked",
+    "expired": "expired",
+    "renewed": "renewed",
+}
 
 
 class Check(NamedTuple):
@@ -143,6 +154,22 @@ def _check_entry(receipt: object, public_keys: Mapping[str, Ed25519PublicKey]) -
     return f"the log entry records {entry['event']!r} at {entry['at']} for this certificate"
 
 
+def _check_status(receipt: object, public_keys: Mapping[str, Ed25519PublicKey]) -> str:
+    status = _field(receipt, "status", str, "receipt")
+    try:
+        event = json.loads(_entry_bytes(receipt))["event"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError):
+        raise _Failed("the log entry names no event") from None
+    expected = STATUS_AFTER.get(event)
+    if status != expected:
+        raise _Failed(f"the receipt says {status!r} but the logged event {event!r} means {expected!r}")
+    history = receipt.get("history") if isinstance(receipt, dict) else None
+    leaf_index = _field(_log(receipt), "leaf_index", int, "log")
+    if isinstance(history, list) and history and history[-1].get("leaf_index") != leaf_index:
+        raise _Failed("the proven leaf is not the certificate's latest logged event")
+    return f"status {status!r} follows from the logged event {event!r}"
+
+
 def _differing_fields(logged: object, document: dict) -> list[str]:
     if not isinstance(logged, dict):
         return ["(the logged certificate is not an object)"]
@@ -190,6 +217,7 @@ def _check_checkpoint(receipt: object, public_keys: Mapping[str, Ed25519PublicKe
 _RUNNERS: dict[str, Callable[[object, Mapping[str, Ed25519PublicKey]], str]] = {
     "signature": _check_signature,
     "entry": _check_entry,
+    "status": _check_status,
     "leaf": _check_leaf,
     "inclusion": _check_inclusion,
     "checkpoint": _check_checkpoint,

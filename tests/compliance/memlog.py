@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from compliance import merkle
 from compliance.checkpoint import Checkpoint, sign_checkpoint
-from compliance.receipt import build_receipt, certificate_signature_message, log_entry
+from compliance.receipt import STATUS_AFTER, build_receipt, certificate_signature_message, log_entry
 from compliance.signing import key_id, sign
 
 ORIGIN = "exchange.example/certificates"
@@ -65,10 +66,11 @@ class MemoryLog:
     def receipt(self, document: dict, leaf_index: int, size: int | None = None, *, signer=None) -> dict:
         size = self.size if size is None else size
         signer = signer or self.private_key
+        event = json.loads(self.entries[leaf_index])["event"]
         return build_receipt(
-            document=document, status="valid", key_id=key_id(signer),
+            document=document, status=STATUS_AFTER[event], key_id=key_id(signer),
             signature=sign(signer, certificate_signature_message(document)),
             entry=self.entries[leaf_index], leaf_index=leaf_index, tree_size=size,
             inclusion_proof=merkle.inclusion_proof(leaf_index, size, self.nodes),
-            checkpoint=self.checkpoint(size), history=[{"event": "issued", "at": AT, "leaf_index": leaf_index}],
+            checkpoint=self.checkpoint(size), history=[{"event": event, "at": AT, "leaf_index": leaf_index}],
         )

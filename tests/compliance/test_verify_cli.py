@@ -57,8 +57,8 @@ def tamper(files, change):
 def test_a_genuine_receipt_exits_0(files, key_file):
     result = run(files / "receipt.json", "--public-key", files / key_file)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "VERIFIED: all 5 checks hold" in result.stdout
-    assert result.stdout.count("✓") == 5
+    assert "VERIFIED: all 6 checks hold" in result.stdout
+    assert result.stdout.count("✓") == 6
 
 
 def test_json_output(files):
@@ -66,7 +66,7 @@ def test_json_output(files):
     report = json.loads(result.stdout)
     assert result.returncode == 0
     assert report["verified"] is True and report["certificate"] == "SZDE-2025-000006"
-    assert [c["name"] for c in report["checks"]] == ["signature", "entry", "leaf", "inclusion", "checkpoint"]
+    assert [c["name"] for c in report["checks"]] == ["signature", "entry", "status", "leaf", "inclusion", "checkpoint"]
 
 
 def _change_field(receipt):
