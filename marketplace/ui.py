@@ -52,7 +52,17 @@ STATE_LABELS = {
     "queued": _l("Queued"),
     "running": _l("Running"),
     "renewed": _l("Renewed"),
-    "issued": _l("Issued"),
+    "issued": _l("Certificate issued"),
+}
+
+# The offline checks of a receipt (compliance.receipt.CHECKS); their details stay technical (hashes, key ids).
+CHECK_LABELS = {
+    "signature": _l("Exchange signature"),
+    "entry": _l("Log entry matches the certificate"),
+    "status": _l("Status matches the log"),
+    "leaf": _l("Leaf hash"),
+    "inclusion": _l("Included in the log"),
+    "checkpoint": _l("Signed checkpoint"),
 }
 
 REGISTRATION_TYPE_LABELS = {
@@ -92,6 +102,10 @@ KIND_LABELS = {
 
 def state_label(state) -> str:
     return str(STATE_LABELS.get(str(state), str(state).replace("_", " ")))
+
+
+def check_label(name) -> str:
+    return str(CHECK_LABELS.get(name, name))
 
 
 def registration_type_label(kind) -> str:
@@ -137,7 +151,7 @@ def day(moment: datetime | None) -> str:
 TEMPLATE_HELPERS = {
     "state_label": state_label, "outcome_label": outcome_label, "role_label": role_label,
     "kind_label": kind_label, "error_list": error_list, "when": when, "day": day,
-    "registration_type_label": registration_type_label,
+    "registration_type_label": registration_type_label, "check_label": check_label,
 }
 
 # Page slots: a higher feature adds a panel to a lower feature's page without the lower one importing it
