@@ -150,6 +150,12 @@ def test_registration_path_through_the_browser(app, world, open_context, tmp_pat
     expect(certificate.locator(".dl-row", has_text="Holder").locator("dd")).to_have_text(people["holder"])
     expect(certificate.locator(".dl-row", has_text="Status").locator("dd")).to_have_text("Valid")
     expect(certificate.locator(".certificate-header .badge")).to_have_class(re.compile(r"badge-valid"))
+    # The QR code and the link beside it lead to the public verification page, which shows every check.
+    expect(certificate.locator(".certificate-qr svg")).to_be_visible()
+    certificate.locator("a[href*='/verify?number=']").click()
+    expect(public.locator("#verification .alert-success")).to_be_visible()
+    expect(public.locator("#verification .check-ok")).to_have_count(6)
+    expect(public.locator("#verification .check-fail")).to_have_count(0)
 
     # The broker's product page tells the whole story, in order.
     broker = open_context().new_page()
