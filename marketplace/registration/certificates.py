@@ -125,22 +125,22 @@ def _reason(reason: str) -> str:
     return reason.strip()
 
 
-def cancel_certificate(number: str, *, reason: str, actor) -> Certificate:
-    """注销: the holder gives up the registration; the product leaves the catalog."""
+def _end(number: str, action: CertificateAction, rule, *, reason: str, actor) -> Certificate:
     with unit_of_work():
         certificate = get_certificate(number)
-        policy.require(policy.can_cancel_certificate, actor, certificate)
-        _change(certificate, CertificateAction.CANCEL, actor=actor, reason=_reason(reason))
+        policy.require(rule, actor, certificate)
+        _change(certificate, action, actor=actor, reason=_reason(reason))
     return certificate
+
+
+def cancel_certificate(number: str, *, reason: str, actor) -> Certificate:
+    """注销: the holder gives up the registration; the product leaves the catalog."""
+    return _end(number, CertificateAction.CANCEL, policy.can_cancel_certificate, reason=reason, actor=actor)
 
 
 def revoke_certificate(number: str, *, reason: str, actor) -> Certificate:
     """撤销: the exchange withdraws the registration, with a reason the holder and the public see."""
-    with unit_of_work():
-        certificate = get_certificate(number)
-        policy.require(policy.can_revoke_certificate, actor, certificate)
-        _change(certificate, CertificateAction.REVOKE, actor=actor, reason=_reason(reason))
-    return certificate
+    return _end(number, CertificateAction.REVOKE, policy.can_revoke_certificate, reason=reason, actor=actor)
 
 
 def renew_certificate(number: str, *, actor) -> Certificate:
