@@ -40,10 +40,14 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-# The scan benchmark (bench/scan_bench.py): SIZE_MB=1024 make bench for the 1 GB figure.
+# Both benchmarks: the scan (bench/scan_bench.py; SIZE_MB=1024 make bench for the 1 GB figure), then the
+# certificate log (bench/proof_bench.py: 100,000 certificates, proofs at 10^3, 10^5, 10^6 leaves;
+# PROOF_ARGS=--quick for the small run).
 SIZE_MB ?= 200
+PROOF_ARGS ?=
 bench: install
 	$(BIN)/python bench/scan_bench.py --size-mb $(SIZE_MB)
+	$(BIN)/python bench/proof_bench.py $(PROOF_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/exchange.db*
