@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from marshmallow import ValidationError
 
 from marketplace.catalog import services
+from marketplace.catalog.schemas import ListingQuerySchema
+from marketplace.errors import ValidationFailed
 
 blueprint = Blueprint("catalog", __name__)
 
@@ -13,9 +17,14 @@ PER_PAGE = 20
 
 @blueprint.route("/")
 def home():
-    filters = {name: request.args.get(name, "").strip() or None for name in ("q", "sector", "product_type")}
-    page = request.args.get("page", 1, type=int)
-    found = services.search_listings(**filters, page=max(page or 1, 1), per_page=PER_PAGE)
+    raw = {name: value.strip() for name, value in request.args.items()
+           if name in ("q", "sector", "product_type", "page") and value.strip()}
+    try:
+        query = ListingQuerySchema().load(raw)
+    except ValidationError as exc:
+        raise ValidationFailed(_("The search is not valid."), errors=exc.messages) from None
+    filters = {name: query[name] for name in ("q", "sector", "product_type")}
+    found = services.search_listings(**filters, page=query["page"], per_page=PER_PAGE)
     numbers = services.certificate_numbers([version.id for version in found.items])
     return render_template("catalog/home.html", found=found, filters=filters, numbers=numbers)
 

@@ -4,6 +4,7 @@ API reachability check (USE-03). Registered as job tasks; they run on an RQ work
 from __future__ import annotations
 
 import io
+import logging
 import time
 
 from flask import current_app
@@ -23,6 +24,8 @@ from marketplace.products.models import ProductVersion, ScanJob
 from marketplace.products.states import EDITABLE, SCAN_JOB, ScanAction, ScanState
 from marketplace.types import utcnow
 
+log = logging.getLogger(__name__)
+
 
 @jobs.task("scan_sample")
 def scan_sample(job_id: int) -> None:
@@ -33,12 +36,23 @@ def scan_sample(job_id: int) -> None:
             return  # delivered twice, or already handled
         transition(job, SCAN_JOB, ScanAction.START, actor=None)
     try:
-        data = storage.read(job.file)
-        sample = read_sample(data)
-        scan = scan_table(open_table(io.BytesIO(data)), on_progress=_progress_writer(job_id))
+        _scan_and_attach(job_id)
     except SampleError as exc:
         _fail_scan(job_id, exc.message)
-        return
+    except Exception:
+        # Whatever else breaks (storage, the endpoint check, a conflicting write), the job must not stay
+        # "running" for ever: it fails with a generic message and the details go to the log.
+        log.exception("scan job %s failed", job_id)
+        db.session.rollback()
+        _fail_scan(job_id, {"zh": "扫描因内部错误失败，已记录；请重新上传样本。",
+                            "en": "The scan failed on our side and has been logged; upload the sample again."})
+
+
+def _scan_and_attach(job_id: int) -> None:
+    job = db.session.get(ScanJob, job_id)
+    data = storage.read(job.file)
+    sample = read_sample(data)
+    scan = scan_table(open_table(io.BytesIO(data)), on_progress=_progress_writer(job_id))
     # The endpoint call (USE-03) has timeouts of its own and runs outside any transaction.
     api_check = check_api(db.session.get(ScanJob, job_id).version, allow_private=_allow_private())
     with unit_of_work():

@@ -191,6 +191,13 @@ def get_product(product_id: int, *, actor) -> Product:
     return product
 
 
+def get_product_for_edit(product_id: int, *, actor) -> Product:
+    """Only the owning organisation's brokers see the edit form (reviewers and admins only read)."""
+    product = _load(product_id)
+    policy.require(policy.is_product_owner, actor, product)
+    return product
+
+
 def list_products(*, actor) -> list[Product]:
     if not policy.allowed(policy.can_create_product, actor):
         return []

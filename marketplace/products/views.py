@@ -94,7 +94,7 @@ def new_product():
 @blueprint.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_product(product_id: int):
-    product = services.get_product(product_id, actor=_actor())
+    product = services.get_product_for_edit(product_id, actor=_actor())
     if request.method == "GET":
         return _render_form(product)
     raw = form_to_draft(request.form)

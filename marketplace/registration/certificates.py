@@ -17,7 +17,7 @@ from compliance import receipt, signing
 from compliance.digest import sha256_hex
 from marketplace import audit, keys, policy
 from marketplace.database import unit_of_work
-from marketplace.errors import NotFound, ValidationFailed
+from marketplace.errors import InvalidTransition, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.lifecycle import transition
 from marketplace.products.models import ProductVersion
@@ -114,7 +114,10 @@ def verify(number: str) -> dict | None:
     certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
     if certificate is None:
         return None
-    found = transparency.receipt_of(certificate)
+    try:
+        found = transparency.receipt_of(certificate)
+    except NotFound as exc:
+        return {"certificate": certificate, "receipt": None, "checks": [("log", False, exc.detail)], "ok": False}
     checks = receipt.verify_receipt(found, keys.public_keys())
     return {"certificate": certificate, "receipt": found, "checks": checks, "ok": all(ok for _n, ok, _d in checks)}
 
@@ -148,6 +151,11 @@ def renew_certificate(number: str, *, actor) -> Certificate:
     with unit_of_work():
         certificate = get_certificate(number)
         policy.require(policy.can_renew_certificate, actor, certificate)
+        product = certificate.version.product
+        if product.latest.id != certificate.version_id or db.session.scalar(select(func.count()).where(
+                Certificate.product_id == product.id, Certificate.status == CertificateState.VALID)):
+            # A later version (or a valid certificate) exists: renewing this one would register two versions.
+            raise InvalidTransition(_("A later version of this product exists; renew or register that one."))
         transition(certificate, CERTIFICATE, CertificateAction.RENEW, actor=actor)
         transparency.append(certificate, LOG_EVENTS[CertificateAction.RENEW])
         transition(certificate.version, PRODUCT_VERSION, VersionAction.RENEW, actor=actor)

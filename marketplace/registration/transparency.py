@@ -148,6 +148,8 @@ def receipt_of(certificate) -> dict:
     """The certificate, its signature, and its latest log leaf proven under the latest signed checkpoint."""
     head = latest_checkpoint()
     leaves = history_of(certificate)
+    if not leaves:
+        raise NotFound(f"Certificate {certificate.number} is not in the log yet; the next housekeeping run logs it.")
     leaf = leaves[-1]
     proof = merkle.inclusion_proof(leaf.index, head.size, _fetch(merkle.inclusion_proof_nodes(leaf.index, head.size)))
     return {

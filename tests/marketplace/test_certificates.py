@@ -182,3 +182,26 @@ def test_the_public_verification_page_shows_every_check(client, world):
     certificate_page = client.get(f"/certificates/{number}?lang=en").get_data(as_text=True)
     assert "<svg" in certificate_page and f"/verify?number={number}" in certificate_page
     assert client.get("/verify?number=NOPE-1").status_code == 404
+
+
+def test_an_expired_certificate_cannot_be_renewed_once_a_later_version_exists(world):
+    from marketplace.errors import InvalidTransition
+    from marketplace.products import services as products
+
+    product, number = _register(world)
+    certificate = certificates.get_certificate(number)
+    certificates.expire_due_certificates(now=certificate.valid_to + timedelta(seconds=1))
+    products.update_product(product.id, actor=world.broker_a, description="version 2")
+    with pytest.raises(InvalidTransition):
+        certificates.renew_certificate(number, actor=world.broker_a)
+    db.session.rollback()
+    assert certificates.get_certificate(number).status == "expired"
+
+
+def test_a_certificate_not_yet_logged_is_a_404_not_a_crash(client, world):
+    _product, number = _register(world)
+    db.session.execute(text("DELETE FROM log_leaves"))
+    db.session.commit()
+    assert client.get(f"/api/v1/certificates/{number}").status_code == 404
+    page = client.get(f"/verify?number={number}&lang=en")
+    assert page.status_code == 200 and "check-fail" in page.get_data(as_text=True)

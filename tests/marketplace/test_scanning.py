@@ -153,3 +153,20 @@ def _stored(text):
     stored = storage.put(text.encode(), "text/csv")
     db.session.flush()
     return stored
+
+
+def test_an_unexpected_failure_fails_the_job_instead_of_leaving_it_running(world, monkeypatch):
+    product = draft(world.broker_a)
+    job = services.upload_sample(product.id, data=SAMPLE_CSV.encode(), filename="s.csv", actor=world.broker_a)
+    second = ScanJob(version=product.latest, file=job.file, filename="again.csv", bytes_total=10,
+                     requested_by_id=world.broker_a.id)
+    db.session.add(second)
+    db.session.commit()
+
+    def broken(_stored):
+        raise OSError("disk went away")
+
+    monkeypatch.setattr(scanning.storage, "read", broken)
+    jobs.run("scan_sample", second.id)
+    db.session.expire_all()
+    assert second.state == "failed" and "logged" in second.error["en"]

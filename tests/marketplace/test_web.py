@@ -99,3 +99,16 @@ def test_not_found_is_a_problem_for_api_clients_and_a_page_for_browsers(client):
     assert api.status_code == 404 and api.mimetype == "application/problem+json"
     page = client.get("/listings/999", headers={"Accept": "text/html"})
     assert page.status_code == 404 and page.mimetype == "text/html"
+
+
+def test_junk_catalog_paging_is_a_4xx_not_a_500(client):
+    assert client.get("/?page=999999999999999999999").status_code == 422
+    assert client.get("/?q=" + "x" * 500).status_code == 422
+    assert client.get("/?page=2").status_code == 200
+
+
+def test_reviewers_read_products_but_do_not_get_the_edit_form(client, world):
+    product = ready_draft(world.broker_a)
+    _sign_in(client, world.reviewer.email)
+    assert client.get(f"/products/{product.id}").status_code == 200
+    assert client.get(f"/products/{product.id}/edit").status_code == 403
