@@ -20,7 +20,7 @@ def make_document(number: str, **changes) -> dict:
     """A certificate document shaped like Certificate.document()."""
     document = {
         "number": number, "type": "product", "registration_type": "initial",
-        "holder": {"name": "深圳示例数据有限公司", "uscc": "91440300MA5FXXXX1X"},
+        "holder": {"name": "深圳示例数据有限公司", "uscc": "91440300MA5FY8KD1X"},
         "product": {"id": 7, "name": "物流时效数据集", "version": 1},
         "metadata_digest": {"alg": "sha256", "value": "ab" * 32},
         "rights": ["holding", "processing"], "review_reference": 3,

@@ -70,7 +70,7 @@ def test_a_status_change_leaf_is_verifiable(log):
 
 @pytest.mark.parametrize(("field", "value"), [
     ("number", "SZDE-2025-999999"), ("valid_to", "2099-01-01T00:00:00+00:00"), ("rights", ["holding"]),
-    ("holder", {"name": "其他公司", "uscc": "91440300MA5FXXXX1X"}),
+    ("holder", {"name": "其他公司", "uscc": "91440300MA5FY8KD1X"}),
 ])
 def test_a_changed_certificate_field_fails(receipt, field, value):
     receipt["certificate"][field] = value
