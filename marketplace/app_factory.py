@@ -72,6 +72,7 @@ def _register_features(app: Flask) -> None:
     from marketplace.accounts import oauth
     from marketplace.accounts import views as accounts_views
     from marketplace.catalog import api as catalog_api
+    from marketplace.catalog import services as catalog_services
     from marketplace.catalog import views as catalog_views
     from marketplace.products import api as products_api
     from marketplace.products import views as products_views
@@ -82,13 +83,14 @@ def _register_features(app: Flask) -> None:
     for blueprint in (accounts_views.blueprint, products_views.blueprint, registration_views.blueprint,
                       catalog_views.blueprint):
         app.register_blueprint(blueprint)
-    for blueprint in (catalog_api.blueprint, accounts_api.blueprint, products_api.blueprint,
+    for blueprint in (catalog_api.blueprint, catalog_api.listing_blueprint, accounts_api.blueprint, products_api.blueprint,
                       registration_api.blueprint):
         # The JSON API checks CSRF itself for cookie-authenticated calls (accounts.guard); bearer calls need none.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     cli.register(app)
     jobs.register_cli(app)
+    catalog_services.connect()
 
     import swagger_ui_bundle
 

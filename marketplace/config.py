@@ -68,6 +68,10 @@ def load(instance_path: Path) -> dict:
         "MARKETPLACE_TOKEN_SECONDS": 3600,
         "MARKETPLACE_PASSWORD_HASH": "scrypt",
         "MARKETPLACE_FILES_DIR": str(instance_path / "files"),
+        # Sector zones of the catalog (venues besides "main"), as sector codes; a JSON list in the environment.
+        "MARKETPLACE_CATALOG_ZONES": ["finance", "agriculture", "energy", "health", "social_security"],
+        "MARKETPLACE_CATALOG_PAGE_SIZE": 20,
+        "MARKETPLACE_CURRENCIES": ["CNY", "HKD", "MOP", "USD", "EUR"],
     }
     settings.update(_prefixed("MARKETPLACE_"))
     return settings

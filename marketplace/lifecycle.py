@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +15,10 @@ from marketplace import audit
 from marketplace.errors import InvalidTransition
 from marketplace.extensions import db
 from marketplace.types import UTCDateTime, utcnow
+
+# Sent after every transition, inside its transaction: lets a feature react to a lower one's changes (the
+# catalog follows registrations) without the lower feature knowing it. Receivers write in the same unit of work.
+transitioned = Namespace().signal("transitioned")
 
 
 class Lifecycle:
@@ -73,6 +78,8 @@ def transition(obj, lifecycle: Lifecycle, action: str, *, actor, reason: str | N
                                actor_id=actor.id if actor is not None else None, reason=reason))
     audit.record(actor, f"{lifecycle.name}.{action}", lifecycle.name, obj.id,
                  {"from": str(source), "to": target, "reason": reason, **(data or {})})
+    transitioned.send(lifecycle.name, obj=obj, action=str(action), source=str(source), target=target, actor=actor,
+                      reason=reason)
     return target
 
 

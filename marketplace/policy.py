@@ -11,10 +11,10 @@ log = logging.getLogger(__name__)
 
 # What an API client may be granted, by the role of the user who creates it.
 SCOPES_BY_ROLE = {
-    "broker": ("products", "objections"),
+    "broker": ("products", "listings", "objections"),
     "buyer": ("objections",),
     "reviewer": ("reviews", "objections"),
-    "admin": ("admin", "objections"),
+    "admin": ("admin", "listings", "objections"),
     "finance": ("objections",),
     "subject": ("objections",),
 }
@@ -22,6 +22,7 @@ SCOPES_BY_ROLE = {
 SCOPES = {
     "products": "Draft, edit, upload to and submit your organisation's products.",
     "reviews": "Work the review queue and decide checklist items and reviews.",
+    "listings": "List your registered products with offers (brokers); suspend, relist and delist (admins).",
     "objections": "Object to a product during its public notice.",
     "admin": "Decide objections (exchange admins).",
 }
@@ -103,6 +104,23 @@ def can_renew_certificate(user, certificate) -> bool:
 
 def can_revoke_certificate(user, certificate) -> bool:
     return is_admin(user) and certificate.status == "valid"
+
+
+def can_list_product(user, product) -> bool:
+    return is_product_owner(user, product)
+
+
+def can_view_listing(user, listing) -> bool:
+    return is_product_owner(user, listing.product) or is_admin(user)
+
+
+def can_moderate_listing(user, listing) -> bool:
+    """Suspending and relisting are the exchange's; the broker is told the reason."""
+    return is_admin(user) and listing.state in ("listed", "suspended")
+
+
+def can_delist_listing(user, listing) -> bool:
+    return (is_admin(user) or is_product_owner(user, listing.product)) and listing.state in ("listed", "suspended")
 
 
 def can_create_client(user) -> bool:

@@ -141,3 +141,28 @@ def bearer_for(client, user, scopes=None) -> dict:
     assert response.status_code == 200, response.get_data(as_text=True)
     # Error details follow Accept-Language (default Chinese); API tests read the English ones.
     return {"Authorization": f"Bearer {response.json['access_token']}", "Accept-Language": "en"}
+
+
+def registered(broker, reviewer, **overrides):
+    """A product whose public notice has passed: it holds a valid certificate."""
+    from datetime import timedelta
+
+    product = approved(broker, reviewer, **overrides)
+    registration.register_due_products(now=product.latest.submitted_at + timedelta(days=30))
+    return product
+
+
+OFFERS = [
+    {"name": "年度订阅", "name_en": "Annual subscription", "pricing_mode": "subscription", "billing_period": "year",
+     "price_minor": 1_200_000, "term_months": 12},
+    {"name": "按次调用", "name_en": "Per call", "pricing_mode": "per_call", "price_minor": 50},
+]
+
+
+def listed(broker, reviewer, offers=None, venue="main", **overrides):
+    """A registered product listed in the catalog with offers."""
+    from marketplace.catalog import services as catalog
+
+    product = registered(broker, reviewer, **overrides)
+    catalog.list_product(product.id, offers=offers or OFFERS, venue=venue, actor=broker)
+    return product

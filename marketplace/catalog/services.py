@@ -1,66 +1,179 @@
-"""Reading the public catalog: registered product versions, filtered, counted by facet, paged."""
+"""Use cases of the catalog: listing a registered product with offers, moderating listings, reading them.
+
+A listing follows its product's registrations: a new registered version replaces the served one, a
+cancelled or revoked certificate delists it, an expired one suspends it until renewal (receivers of
+lifecycle.transitioned, running inside the registration's own transaction).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
 
-from sqlalchemy import func, or_, select
-
-from marketplace.accounts.models import Organization
-from marketplace.errors import NotFound
+from marketplace import audit, policy
+from marketplace.catalog import index
+from marketplace.catalog.models import Listing, Offer
+from marketplace.catalog.states import LISTING, LIVE, ListingAction, ListingState
+from marketplace.database import unit_of_work
+from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.lifecycle import transition, transitioned
 from marketplace.products.models import Product, ProductVersion
-from marketplace.products.states import VersionState
+from marketplace.products.states import VersionAction, VersionState
 from marketplace.registration.models import Certificate
 from marketplace.registration.states import CertificateState
 
-FACETS = ("sector", "product_type")
+MAX_OFFERS = 10
+PRICED = ("one_off", "subscription", "per_call")
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[ProductVersion]
-    total: int
-    page: int
-    per_page: int
-    facets: dict[str, list[tuple[str, int]]]
+def venues() -> list[str]:
+    return ["main", *current_app.config["MARKETPLACE_CATALOG_ZONES"]]
 
 
-def _filtered(q: str | None, filters: dict[str, str | None]):
-    query = (select(ProductVersion).join(Product, ProductVersion.product_id == Product.id)
-             .join(Organization, Product.org_id == Organization.id)
-             .where(ProductVersion.state == VersionState.REGISTERED))
-    if q:
-        # First cut: a substring match; indexed Chinese-aware search is the catalog issue's work.
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(ProductVersion.name).like(pattern),
-                                func.lower(ProductVersion.name_en).like(pattern),
-                                func.lower(ProductVersion.description).like(pattern),
-                                func.lower(Organization.name).like(pattern)))
-    for column, value in filters.items():
-        if value:
-            query = query.where(getattr(ProductVersion, column) == value)
-    return query
+def _live_listing(product_id: int) -> Listing | None:
+    return db.session.scalar(select(Listing).where(Listing.product_id == product_id, Listing.state.in_(LIVE)))
 
 
-def search_listings(*, q: str | None = None, sector: str | None = None, product_type: str | None = None,
-                    page: int = 1, per_page: int = 20) -> Page:
-    filters = {"sector": sector, "product_type": product_type}
-    query = _filtered(q, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = list(db.session.scalars(
-        query.order_by(ProductVersion.updated_at.desc(), ProductVersion.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ))
-    facets = {}
-    for facet in FACETS:
-        # Each facet counts under the other filters, so choosing a sector still shows every sector's count.
-        others = {key: value for key, value in filters.items() if key != facet}
-        sub = _filtered(q, others).subquery()
-        rows = db.session.execute(select(sub.c[facet], func.count()).group_by(sub.c[facet])
-                                  .order_by(func.count().desc(), sub.c[facet])).all()
-        facets[facet] = [(code, count) for code, count in rows]
-    return Page(items=items, total=total, page=page, per_page=per_page, facets=facets)
+def _registered_version(product: Product) -> ProductVersion | None:
+    return next((v for v in product.versions if v.state == VersionState.REGISTERED), None)
+
+
+def _check_offers(offers: list[dict]) -> None:
+    """Business rules of offers (their shape is the schema's): prices where the mode needs one, and only there."""
+    errors: dict[str, list[str]] = {}
+    if not offers:
+        errors["offers"] = [_("List at least one offer.")]
+    elif len(offers) > MAX_OFFERS:
+        errors["offers"] = [_("At most %(n)d offers.", n=MAX_OFFERS)]
+    currencies = current_app.config["MARKETPLACE_CURRENCIES"]
+    for i, offer in enumerate(offers):
+        mode, price = offer["pricing_mode"], offer.get("price_minor")
+        problems = []
+        if mode in PRICED and not price:
+            problems.append(_("A %(mode)s offer needs a price above zero.", mode=mode.replace("_", "-")))
+        if mode == "negotiable" and price is not None:
+            problems.append(_("A negotiable offer has no list price."))
+        if mode == "free" and price:
+            problems.append(_("A free offer cannot have a price."))
+        if mode == "subscription" and offer.get("billing_period") not in ("month", "year"):
+            problems.append(_("A subscription is billed per month or per year."))
+        if mode != "subscription" and offer.get("billing_period"):
+            problems.append(_("Only subscriptions have a billing period."))
+        if offer.get("currency", "CNY") not in currencies:
+            problems.append(_("Currency must be one of %(list)s.", list=", ".join(currencies)))
+        if problems:
+            errors[f"offers.{i}"] = problems
+    if errors:
+        raise ValidationFailed(_("The offers are not valid."), errors=errors)
+
+
+def _replace_offers(listing: Listing, offers: list[dict], version: ProductVersion) -> None:
+    for old in db.session.scalars(select(Offer).where(Offer.listing_id == listing.id, Offer.active)):
+        old.active = False
+    for position, offer in enumerate(offers):
+        price = 0 if offer["pricing_mode"] == "free" else offer.get("price_minor")
+        db.session.add(Offer(
+            listing_id=listing.id, position=position, name=offer["name"], name_en=offer.get("name_en", ""),
+            pricing_mode=offer["pricing_mode"], billing_period=offer.get("billing_period", ""), price_minor=price,
+            currency=offer.get("currency", "CNY"),
+            term_months=offer.get("term_months") or version.licence_term_months,
+            licence=offer.get("licence", ""), usage_scope=offer.get("usage_scope") or version.usage_scope,
+            instant=offer.get("instant", False)))
+    db.session.flush()
+    db.session.expire(listing, ["offers"])
+
+
+def _check_lock(listing: Listing, lock_version: int | None) -> None:
+    if lock_version is not None and lock_version != listing.lock_version:
+        raise Conflict(_("This listing was changed by someone else since you loaded it; reload and try again."),
+                       errors={"lock_version": [_("Current version is %(n)d.", n=listing.lock_version)]})
+
+
+def _check_venue(venue: str) -> None:
+    if venue not in venues():
+        raise ValidationFailed(_("No such venue."), errors={"venue": [_("Choose one of %(list)s.",
+                                                                          list=", ".join(venues()))]})
+
+
+def list_product(product_id: int, *, offers: list[dict], venue: str = "main", actor,
+                 lock_version: int | None = None) -> Listing:
+    """List a registered product with its offers, or replace the offers and venue of its live listing."""
+    with unit_of_work():
+        product = db.session.get(Product, product_id)
+        if product is None:
+            raise NotFound(_("No such product."))
+        policy.require(policy.can_list_product, actor, product)
+        version = _registered_version(product)
+        if version is None:
+            raise Conflict(_("Only a registered product can be listed."))
+        _check_venue(venue)
+        _check_offers(offers)
+        listing = _live_listing(product_id)
+        if listing is None:
+            listing = Listing(product=product, version=version, org_id=product.org_id, venue=venue,
+                              created_by_id=actor.id)
+            db.session.add(listing)
+            db.session.flush()
+            _replace_offers(listing, offers, version)
+            transition(listing, LISTING, ListingAction.LIST, actor=actor, data={"venue": venue})
+        else:
+            _check_lock(listing, lock_version)
+            listing.venue = venue
+            _replace_offers(listing, offers, version)
+            audit.record(actor, "listing.update", "listing", listing.id,
+                         {"venue": venue, "offers": [offer.id for offer in listing.offers]})
+        index.refresh(listing)
+    return listing
+
+
+def _moderate(product_id: int, action: ListingAction, predicate, *, reason: str, actor,
+              lock_version: int | None) -> Listing:
+    with unit_of_work():
+        listing = _live_listing(product_id)
+        if listing is None:
+            raise NotFound(_("This product has no listing."))
+        policy.require(predicate, actor, listing)
+        _check_lock(listing, lock_version)
+        if not reason.strip():
+            raise ValidationFailed(_("Give a reason; the broker is told it."), errors={"reason": [_("Required.")]})
+        transition(listing, LISTING, action, actor=actor, reason=reason)
+        listing.state_reason, listing.held_by_system = reason, False
+        index.refresh(listing)
+    return listing
+
+
+def suspend_listing(product_id: int, *, reason: str, actor, lock_version: int | None = None) -> Listing:
+    return _moderate(product_id, ListingAction.SUSPEND, policy.can_moderate_listing, reason=reason, actor=actor,
+                     lock_version=lock_version)
+
+
+def relist_listing(product_id: int, *, reason: str, actor, lock_version: int | None = None) -> Listing:
+    return _moderate(product_id, ListingAction.RELIST, policy.can_moderate_listing, reason=reason, actor=actor,
+                     lock_version=lock_version)
+
+
+def delist_listing(product_id: int, *, reason: str, actor, lock_version: int | None = None) -> Listing:
+    return _moderate(product_id, ListingAction.DELIST, policy.can_delist_listing, reason=reason, actor=actor,
+                     lock_version=lock_version)
+
+
+def get_listing(product_id: int) -> Listing:
+    """The public listing of a product: listed only."""
+    listing = db.session.scalar(select(Listing).where(Listing.product_id == product_id,
+                                                      Listing.state == ListingState.LISTED))
+    if listing is None:
+        raise NotFound(_("No listed product with this id."))
+    return listing
+
+
+def listing_of(product_id: int, *, actor) -> Listing | None:
+    """The live listing of a product as its broker or the exchange sees it (suspended ones included)."""
+    listing = _live_listing(product_id)
+    if listing is not None:
+        policy.require(policy.can_view_listing, actor, listing)
+    return listing
 
 
 def certificate_numbers(version_ids: list[int]) -> dict[int, str]:
@@ -71,9 +184,32 @@ def certificate_numbers(version_ids: list[int]) -> dict[int, str]:
     return dict(rows)
 
 
-def get_listing(product_id: int) -> ProductVersion:
-    version = db.session.scalar(select(ProductVersion).where(ProductVersion.product_id == product_id,
-                                                             ProductVersion.state == VersionState.REGISTERED))
-    if version is None:
-        raise NotFound("No registered product with this id.")
-    return version
+# Following registrations ------------------------------------------------------------------------------------
+
+def _follow_version(sender, *, obj, action, source, target, actor, reason, **_kw) -> None:
+    if sender != "product_version":
+        return
+    listing = _live_listing(obj.product_id)
+    if listing is None:
+        return
+    if action == VersionAction.REGISTER and listing.version_id != obj.id:
+        listing.version = obj
+        audit.record(None, "listing.follow_version", "listing", listing.id, {"version_id": obj.id})
+    elif action in (VersionAction.CANCEL, VersionAction.REVOKE) and listing.version_id == obj.id:
+        why = f"certificate {target}: {reason or ''}".strip(": ")
+        transition(listing, LISTING, ListingAction.DELIST, actor=None, reason=why)
+        listing.state_reason, listing.held_by_system = why, True
+    elif action == VersionAction.EXPIRE and listing.state == ListingState.LISTED and listing.version_id == obj.id:
+        transition(listing, LISTING, ListingAction.SUSPEND, actor=None, reason="certificate expired")
+        listing.state_reason, listing.held_by_system = "certificate expired", True
+    elif action == VersionAction.RENEW and listing.state == ListingState.SUSPENDED and listing.held_by_system:
+        transition(listing, LISTING, ListingAction.RELIST, actor=None, reason="certificate renewed")
+        listing.state_reason, listing.held_by_system = "", False
+    else:
+        return
+    index.refresh(listing)
+
+
+def connect() -> None:
+    """Called once by the app factory: the catalog starts following registrations."""
+    transitioned.connect(_follow_version, weak=False)
