@@ -83,8 +83,8 @@ def _register_features(app: Flask) -> None:
     for blueprint in (accounts_views.blueprint, products_views.blueprint, registration_views.blueprint,
                       catalog_views.blueprint):
         app.register_blueprint(blueprint)
-    for blueprint in (catalog_api.blueprint, catalog_api.listing_blueprint, accounts_api.blueprint, products_api.blueprint,
-                      registration_api.blueprint):
+    for blueprint in (catalog_api.blueprint, catalog_api.listing_blueprint, accounts_api.blueprint,
+                      products_api.blueprint, registration_api.blueprint):
         # The JSON API checks CSRF itself for cookie-authenticated calls (accounts.guard); bearer calls need none.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -21,6 +21,7 @@ from marketplace.catalog.models import FacetCount, Listing
 from marketplace.catalog.states import ListingState
 from marketplace.extensions import db
 
+CELL = ("venue", "sector", "product_type", "security_level", "region", "provider")
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
 # How many values a facet shows at most (most frequent first); the vocabularies are smaller than this.
 FACET_SIZE = 20
@@ -147,7 +148,7 @@ def _grouped_facets(base, filters: dict[str, object], raw: dict[str, str]):
     total = 0
     for row in rows:
         *values, n = row
-        cell = dict(zip(("venue", "sector", "product_type", "security_level", "region", "provider"), values[:6], strict=True))
+        cell = dict(zip(CELL, values[:6], strict=True))
         masks = {"delivery": codes(values[6], DELIVERY_BITS), "pricing": codes(values[7], PRICING_BITS)}
         held = {facet: _cell_holds(cell, masks, facet, value) for facet, value in filters.items()}
         if all(held.values()):
