@@ -45,20 +45,26 @@ def count_rows(pairs: list[tuple[str, str]]) -> Counter:
     return rows
 
 
+def document_terms(*, name: str, name_en: str, provider: str, provider_en: str, scenarios: list[str],
+                   sector: str, product_type: str, field_dictionary: list[dict], description: str) -> dict[str, str]:
+    """The search document of a listing, one space-separated term string per weighted field (pure)."""
+    labels = [vocabulary.label(vocab, code, lang) for lang in ("zh", "en")
+              for vocab, codes_ in ((vocabulary.SCENARIOS, scenarios), (vocabulary.SECTORS, [sector]),
+                                    (vocabulary.PRODUCT_TYPES, [product_type])) for code in codes_]
+    fields = [f"{f.get('name', '')} {f.get('description', '')}" for f in field_dictionary]
+    return {
+        "title_terms": " ".join(text.terms(f"{name} {name_en}", unigrams=True)),
+        "tag_terms": " ".join(text.terms(" ".join([provider, provider_en, *labels]), unigrams=True)),
+        "field_terms": " ".join(text.terms(" ".join(fields), unigrams=True)),
+        "text_terms": " ".join(text.terms(description, unigrams=False)),
+    }
+
+
 def document(listing: Listing) -> dict[str, str]:
     version, org = listing.version, listing.organization
-    scenario_labels = [vocabulary.label(vocabulary.SCENARIOS, code, lang)
-                       for code in version.scenarios for lang in ("zh", "en")]
-    tags = [org.name, org.name_en, *scenario_labels,
-            *(vocabulary.label(vocabulary.SECTORS, version.sector, lang) for lang in ("zh", "en")),
-            *(vocabulary.label(vocabulary.PRODUCT_TYPES, version.product_type, lang) for lang in ("zh", "en"))]
-    fields = [f"{f.get('name', '')} {f.get('description', '')}" for f in version.field_dictionary]
-    return {
-        "title_terms": " ".join(text.terms(f"{version.name} {version.name_en}", unigrams=True)),
-        "tag_terms": " ".join(text.terms(" ".join(tags), unigrams=True)),
-        "field_terms": " ".join(text.terms(" ".join(fields), unigrams=True)),
-        "text_terms": " ".join(text.terms(version.description, unigrams=False)),
-    }
+    return document_terms(name=version.name, name_en=version.name_en, provider=org.name, provider_en=org.name_en,
+                          scenarios=version.scenarios, sector=version.sector, product_type=version.product_type,
+                          field_dictionary=version.field_dictionary, description=version.description)
 
 
 def _copy_facets(listing: Listing) -> None:
