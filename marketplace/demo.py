@@ -19,6 +19,9 @@ from sqlalchemy import func, select
 from marketplace import demo_data as data
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Organization, User
+from marketplace.catalog import services as catalog
+from marketplace.catalog.models import Listing
+from marketplace.catalog.schemas import OfferInSchema
 from marketplace.extensions import db
 from marketplace.products import services as products
 from marketplace.products.models import Product, ProductVersion
@@ -88,6 +91,7 @@ def load() -> dict:
             run.product(spec)
     run.register(first)
     for spec in first:
+        run.listing(spec)
         if spec.new_version:
             run.new_version(spec)
     for spec in data.PRODUCTS:
@@ -209,6 +213,15 @@ class _Run:
                                          actor=self.users["buyer@moumoubank.demo"])
             self.created["objections"] += 1
 
+    def listing(self, spec: data.ProductSpec) -> None:
+        """List a registered product with its offers, unless it is listed already."""
+        product_id = self.existing[spec.key]
+        if not spec.offers or db.session.scalar(select(Listing.id).where(Listing.product_id == product_id)):
+            return
+        catalog.list_product(product_id, offers=[OfferInSchema().load(offer) for offer in spec.offers],
+                             venue=spec.venue, actor=self.users[spec.broker])
+        self.created["listings"] += 1
+
     def new_version(self, spec: data.ProductSpec) -> None:
         """Edit a registered product: a draft version 2 opens, holding the commitment it needs."""
         product_id, broker = self.existing[spec.key], self.users[spec.broker]
@@ -254,10 +267,11 @@ class _Run:
         result = {
             "created": {key: self.created.get(key, 0) for key in (
                 "organizations", "users", "products", "versions", "samples", "evidence", "objections",
-                "certificates")},
+                "certificates", "listings")},
             "existing": {
                 "organizations": _count(Organization), "users": _count(User), "products": _count(Product),
                 "versions": _count(ProductVersion), "certificates": _count(Certificate),
+                "listings": _count(Listing),
                 "versions_by_state": dict(sorted(states.items())),
                 "products_by_latest_state": dict(sorted(latest.items())),
             },

@@ -255,6 +255,8 @@ class ProductSpec:
     reason: str = ""                        # request_changes / reject
     objection: str = ""
     new_version: dict = field(default_factory=dict)  # registered: edited afterwards, opening version 2
+    offers: tuple[dict, ...] = ()           # registered: listed in the catalog with these offers
+    venue: str = "main"
 
     def all_fields(self) -> dict:
         fields = {**COMMON, **self.fields}
@@ -282,7 +284,14 @@ PRODUCTS = [
             "time_range_start": "2016-01-01", "time_range_end": "2024-12-31", "scale": "约 86 万条溯源记录",
             "update_frequency": "monthly", "security_level": "general", "delivery_modes": ["file"],
             "price_mode": "subscription", "usage_scope": "仅限货值评估与溯源核验，不得转售。"},
-        columns=CHENPI_INDEX_COLUMNS, rows=36, evidence=("SRC-02", "LEG-01", "LEG-02"),
+        columns=CHENPI_INDEX_COLUMNS, rows=36, evidence=("SRC-02", "LEG-01", "LEG-02"), venue="agriculture",
+        offers=(
+            {"name": "年度订阅（月度指数与溯源明细）", "name_en": "Annual subscription (monthly index and records)",
+             "pricing_mode": "subscription", "billing_period": "year", "price_minor": 3_600_000, "term_months": 12,
+             "licence": "非独占、不可转让的使用许可", "usage_scope": "仅限货值评估与溯源核验，不得转售。"},
+            {"name": "单期数据包", "name_en": "Single-period data package", "pricing_mode": "one_off",
+             "price_minor": 450_000, "term_months": 6, "licence": "非独占、不可转让的使用许可"},
+        ),
         new_version={"time_range_end": "2025-06-30", "scale": "约 92 万条溯源记录",
                      "description": "汇集新会陈皮产业园一物一码溯源记录与产地收购价，"
                                     "按月编制新会陈皮价格指数；2025 年起增加仓储温湿度监测字段。"}),
@@ -298,7 +307,13 @@ PRODUCTS = [
             "time_range_end": "2024-12-31", "scale": "每月约 9.6 万条", "update_frequency": "monthly",
             "security_level": "general", "delivery_modes": ["api"], "price_mode": "per_call",
             "api_endpoint": "https://api.power.demo/v1/credit-index", "usage_scope": "授信辅助、贷后预警。"},
-        columns=POWER_INDEX_COLUMNS, rows=30, evidence=("SRC-02", "LEG-01", "FIN-01")),
+        columns=POWER_INDEX_COLUMNS, rows=30, evidence=("SRC-02", "LEG-01", "FIN-01"), venue="finance",
+        offers=(
+            {"name": "按次调用", "name_en": "Per call", "pricing_mode": "per_call", "price_minor": 200,
+             "term_months": 12, "instant": True, "usage_scope": "授信辅助、贷后预警。"},
+            {"name": "年度包（不限次）", "name_en": "Annual plan (unlimited calls)", "pricing_mode": "subscription",
+             "billing_period": "year", "price_minor": 12_000_000, "term_months": 12},
+        )),
     ProductSpec(
         "si_payments", "publicdata", "broker@publicdata.demo", "registered", {
             "name": "自然人参保缴费数据产品", "name_en": "Individual Social-Insurance Payment Records",
@@ -314,7 +329,14 @@ PRODUCTS = [
             "api_endpoint": "https://api.publicdata.demo/v1/si-payment-certificate",
             "usage_scope": "仅限本人授权的银行用于授信辅助；原始数据不出域。"},
         columns=SI_PAYMENT_COLUMNS, rows=40,
-        evidence=("SRC-02", "SRC-05", "PI-03", "PI-05", "CLS-04", "LEG-01")),
+        evidence=("SRC-02", "SRC-05", "PI-03", "PI-05", "CLS-04", "LEG-01"), venue="social_security",
+        offers=(
+            {"name": "按次核验（经本人同意）", "name_en": "Per verification (with the person's consent)",
+             "pricing_mode": "per_call", "price_minor": 50, "term_months": 12,
+             "usage_scope": "仅限本人授权的银行用于授信辅助；原始数据不出域。"},
+            {"name": "金融机构合作（面议）", "name_en": "Bank partnership (negotiable)",
+             "pricing_mode": "negotiable", "term_months": 36},
+        )),
     ProductSpec(
         "chenpi_env", "chenpi", "broker@chenpi.demo", "draft", {
             "name": "新会柑种植气象与土壤环境数据", "name_en": "Xinhui Citrus Orchard Weather and Soil Data",

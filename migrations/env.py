@@ -75,6 +75,13 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """The database's own full-text index (FTS5 tables, the tsvector column) lives outside the models."""
+    from marketplace.catalog.search_index import include_object as catalog_include
+
+    return catalog_include(obj, name, type_, reflected, compare_to)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -104,6 +111,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
+            include_object=include_object,
             **conf_args
         )
 

@@ -5,6 +5,7 @@ runs without Flask or a database."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
@@ -73,6 +74,13 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def app(tmp_path, _postgres_schema):
+    with fresh_app(tmp_path) as app:
+        yield app
+
+
+@contextmanager
+def fresh_app(tmp_path):
+    """An app over an empty database, its context pushed: per test, or per module for read-only tests."""
     app = create_app(_config(tmp_path))
     app.test_client_class = IsolatedClient
     with app.app_context():

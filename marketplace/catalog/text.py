@@ -6,11 +6,17 @@ text into terms here, once, gives both databases the same terms, so a query matc
 either. Bigrams find every two-character word (陈皮, 社保, 电力) without a dictionary; unigrams make
 one-character queries work and are kept to the short fields (titles, provider, scenarios, field names),
 where a single character means something and the index stays small.
+
+Queries are cut into words first (jieba's dictionary segmentation) when a Chinese run is longer than two
+characters, because people type phrases without spaces: 陈皮溯源 must find 新会陈皮产业溯源数据 although the
+bigram 皮溯 straddles two words and appears nowhere. Each word then needs all its bigrams.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import unicodedata
 
 # Han ideographs (with extension A and the compatibility block), kana and hangul: written without spaces.
@@ -46,17 +52,42 @@ def terms(text: str, *, unigrams: bool) -> list[str]:
     return list(out)
 
 
+_segmenter = None
+_segmenter_lock = threading.Lock()
+
+
+def _words(run: str) -> list[str]:
+    """Dictionary words of a Chinese run (jieba loads its dictionary once, on the first long query)."""
+    global _segmenter
+    if _segmenter is None:
+        with _segmenter_lock:
+            if _segmenter is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _segmenter = jieba
+    return [word for word in _segmenter.cut(run) if word.strip()]
+
+
 def query_terms(query: str) -> list[str]:
-    """The terms a listing must hold to match: one Chinese character is itself, longer runs are bigrams."""
+    """The terms a listing must hold to match.
+
+    One or two Chinese characters are themselves; a longer run is cut into words, each needing its bigrams,
+    and one-character words inside it (particles such as 的, 和) are dropped unless nothing else is left."""
     out: dict[str, None] = {}
     for cjk, word in _RUNS.findall(_normalize(query)):
-        if cjk:
-            if len(cjk) == 1:
-                out[cjk] = None
+        if not cjk:
+            if len(word) <= MAX_WORD:
+                out[_fold(word)] = None
+            continue
+        pieces = [cjk] if len(cjk) <= 2 else _words(cjk)
+        long = [piece for piece in pieces if len(piece) > 1]
+        for piece in long or pieces:
+            if len(piece) == 1:
+                out[piece] = None
             else:
-                out.update(dict.fromkeys(cjk[i:i + 2] for i in range(len(cjk) - 1)))
-        elif len(word) <= MAX_WORD:
-            out[_fold(word)] = None
+                out.update(dict.fromkeys(piece[i:i + 2] for i in range(len(piece) - 1)))
     return list(out)
 
 

@@ -158,8 +158,9 @@ def renew_certificate(number: str, *, actor) -> Certificate:
             raise InvalidTransition(_("A later version of this product exists; renew or register that one."))
         transition(certificate, CERTIFICATE, CertificateAction.RENEW, actor=actor)
         transparency.append(certificate, LOG_EVENTS[CertificateAction.RENEW])
-        transition(certificate.version, PRODUCT_VERSION, VersionAction.RENEW, actor=actor)
         renewed = issue(certificate.version, utcnow(), registration_type="renewal", predecessor=certificate)
+        # After the new certificate exists, so whatever follows the version's renewal (the catalog) sees it.
+        transition(certificate.version, PRODUCT_VERSION, VersionAction.RENEW, actor=actor)
     return renewed
 
 

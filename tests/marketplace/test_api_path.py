@@ -95,13 +95,28 @@ def test_draft_to_public_listing_over_the_api(app, client, notice_hours):
     assert len(certificate.json["certificate"]["metadata_digest"]["value"]) == 64
     assert certificate.json["log"]["leaf_index"] == 0 and certificate.json["signature"]["alg"] == "Ed25519"
 
+    assert client.get("/api/v1/listings?q=用电").json["total"] == 0, "registered, not yet listed"
+    offers = [{"name": "年度订阅", "name_en": "Annual", "pricing_mode": "subscription", "billing_period": "year",
+               "price_minor": 1_200_050, "term_months": 12},
+              {"name": "面议", "pricing_mode": "negotiable"}]
+    listed = client.post(f"/api/v1/products/{product_id}/listing", json={"offers": offers, "venue": "transport"},
+                         headers=broker)
+    assert listed.status_code == 422 and "venue" in listed.json["errors"], "transport is not a zone"
+    listed = client.post(f"/api/v1/products/{product_id}/listing", json={"offers": offers}, headers=broker)
+    assert listed.status_code == 200, listed.json
+    assert listed.json["state"] == "listed"
+
     listings = client.get("/api/v1/listings?q=用电").json
     assert set(listings) >= {"items", "total", "page", "per_page", "facets"}
     assert listings["total"] == 1
     assert listings["items"][0]["id"] == product_id
     assert listings["items"][0]["certificate_number"] == number
     assert listings["facets"]["sector"] == {"energy": 1}
-    assert client.get(f"/api/v1/listings/{product_id}").json["name"] == DRAFT["name"]
+    assert listings["facets"]["pricing"] == {"subscription": 1, "negotiable": 1}
+    detail = client.get(f"/api/v1/listings/{product_id}").json
+    assert detail["name"] == DRAFT["name"]
+    assert [(o["pricing_mode"], o["price_minor"], o["currency"]) for o in detail["offers"]] == [
+        ("subscription", 1_200_050, "CNY"), ("negotiable", None, "CNY")]
 
     timeline = client.get(f"/api/v1/products/{product_id}/timeline", headers=broker).json
     assert [t["to_state"] for t in timeline] == ["submitted", "in_review", "approved", "public_notice",

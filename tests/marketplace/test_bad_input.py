@@ -143,11 +143,9 @@ def test_stale_lock_version_is_a_409(client, world, broker):
 
 
 def test_editing_a_registered_product_creates_a_new_draft_version(client, world, broker):
-    from marketplace.registration import services as registration
-    from tests.builders import approved
+    from tests.builders import listed
 
-    product = approved(world.broker_a, world.reviewer)
-    registration.register_due_products(now=product.latest.submitted_at.replace(year=2100))
+    product = listed(world.broker_a, world.reviewer)
     registered = product.latest
     assert registered.state == "registered"
     response = client.patch(f"/api/v1/products/{product.id}", json={"description": "v2"}, headers=broker)

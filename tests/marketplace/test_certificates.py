@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from compliance import merkle
+from marketplace.catalog import services as catalog
 from marketplace.extensions import db
 from marketplace.registration import certificates
 from marketplace.registration import services as registration
 from marketplace.registration.transparency import LogLeaf, audit_log
-from tests.builders import approved, bearer_for
+from tests.builders import OFFERS, approved, bearer_for
 
 
 def _leaves() -> int:
@@ -68,6 +69,8 @@ def test_every_status_change_appends_exactly_one_leaf(app, client, world):
     registration.decide_review(review.id, decision="approve", actor=world.reviewer)
     second = registration.register_due_products(now=product.latest.submitted_at + timedelta(days=4))["issued"][0]
     assert _leaves() == 3, "superseded + issued"
+    catalog.list_product(product.id, offers=OFFERS, actor=world.broker_a)
+    assert client.get(f"/api/v1/listings/{product.id}").json["certificate_number"] == second
     assert certificates.get_certificate(first).status == "superseded"
     assert [h["event"] for h in client.get(f"/api/v1/certificates/{first}").json["history"]] == [
         "issued", "superseded"]
@@ -75,6 +78,7 @@ def test_every_status_change_appends_exactly_one_leaf(app, client, world):
     certificates.cancel_certificate(second, reason="We stopped offering it.", actor=world.broker_a)
     assert _leaves() == 4
     assert client.get(f"/api/v1/listings/{product.id}").status_code == 404, "a cancelled product leaves the catalog"
+    assert client.get("/api/v1/listings").json["total"] == 0
     assert audit_log().ok
 
 

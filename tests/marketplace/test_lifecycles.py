@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from marketplace.accounts.states import ORGANIZATION, OrgAction
+from marketplace.catalog.states import LISTING, ListingAction
 from marketplace.errors import InvalidTransition
 from marketplace.lifecycle import StateChange, transition
 from marketplace.products.states import PRODUCT_VERSION, SCAN_JOB, ScanAction, VersionAction
@@ -29,6 +30,7 @@ LIFECYCLES = [
     (NOTICE, NoticeAction),
     (OBJECTION, ObjectionAction),
     (CERTIFICATE, CertificateAction),
+    (LISTING, ListingAction),
 ]
 
 CELLS = [

@@ -14,6 +14,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, text
 
 from marketplace.app_factory import ROOT, create_app
+from marketplace.catalog import search_index
+from marketplace.catalog.search_index import include_object
 from marketplace.extensions import db
 
 
@@ -22,6 +24,13 @@ def test_single_head():
     assert len(script.get_heads()) == 1
     for revision in script.walk_revisions():
         assert revision.doc.strip(), f"revision {revision.revision} has no message"
+
+
+def test_the_migration_builds_the_same_full_text_index_as_the_models():
+    script = ScriptDirectory(str(ROOT / "migrations"))
+    module = next(r.module for r in script.walk_revisions() if hasattr(r.module, "SQLITE_FTS"))
+    assert module.SQLITE_FTS == search_index.SQLITE_DDL
+    assert module.POSTGRES_FTS == search_index.POSTGRES_DDL
 
 
 @contextmanager
@@ -49,7 +58,8 @@ def test_upgrade_head_matches_the_models_and_downgrades_cleanly(tmp_path):
         with app.app_context():
             upgrade()
             with db.engine.connect() as connection:
-                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                       "include_object": include_object})
                 differences = compare_metadata(context, db.metadata)
                 assert differences == [], differences
                 assert connection.execute(text("SELECT seq FROM audit_head")).scalar_one() == 0
