@@ -44,7 +44,7 @@ class Listing(db.Model):
     sort_name: Mapped[str] = mapped_column(String(200), default="")
     certificate_number: Mapped[str | None] = mapped_column(String(40))
 
-    product = relationship("Product", lazy="joined")
+    product = relationship("Product")
     version = relationship("ProductVersion", lazy="joined")
     organization = relationship("Organization", lazy="joined")
     offers = relationship("Offer", back_populates="listing", order_by="Offer.position",

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defaultload, selectinload
 
 from marketplace.accounts.models import Organization
 from marketplace.catalog import search_index, text
@@ -20,6 +20,7 @@ from marketplace.catalog.index import DELIVERY_BITS, FACETS, PRICING_BITS, codes
 from marketplace.catalog.models import FacetCount, Listing
 from marketplace.catalog.states import ListingState
 from marketplace.extensions import db
+from marketplace.products.models import ProductVersion
 
 CELL = ("venue", "sector", "product_type", "security_level", "region", "provider")
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
@@ -183,7 +184,11 @@ def search_listings(query: Query) -> Page:
         total, facets = _grouped_facets(base, filters, raw)
     sort = query.effective_sort
     statement = _ordered(_where(base, filters), sort, hits)
-    statement = statement.options(selectinload(Listing.offers))
+    # Result cards never show the served version's scan report, checks or sample: leave them in the database.
+    heavy = (ProductVersion.scan_report, ProductVersion.check_results, ProductVersion.masked_preview,
+             ProductVersion.api_check, ProductVersion.field_dictionary, ProductVersion.source_description)
+    version = defaultload(Listing.version)
+    statement = statement.options(selectinload(Listing.offers), *(version.defer(column) for column in heavy))
     items = list(db.session.scalars(statement.limit(query.per_page).offset((query.page - 1) * query.per_page))
                  .unique())
     return Page(items=items, total=total, page=query.page, per_page=query.per_page, sort=sort, facets=facets)
