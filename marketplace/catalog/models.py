@@ -60,6 +60,7 @@ class Listing(db.Model):
         Index("ix_listings_browse", "state", "listed_at", "id"),
         Index("ix_listings_sector", "state", "sector", "listed_at"),
         Index("ix_listings_price", "state", "min_price_minor"),
+        Index("ix_listings_updated", "updated_at"),
     )
 
     @property

@@ -23,6 +23,7 @@ from marketplace.products.models import Product, ProductVersion
 from marketplace.products.states import VersionAction, VersionState
 from marketplace.registration.models import Certificate
 from marketplace.registration.states import CertificateState
+from marketplace.types import utcnow
 
 MAX_OFFERS = 10
 PRICED = ("one_off", "subscription", "per_call")
@@ -120,7 +121,7 @@ def list_product(product_id: int, *, offers: list[dict], venue: str = "main", ac
             transition(listing, LISTING, ListingAction.LIST, actor=actor, data={"venue": venue})
         else:
             _check_lock(listing, lock_version)
-            listing.venue = venue
+            listing.venue, listing.updated_at = venue, utcnow()  # new offers are a new listing version too
             _replace_offers(listing, offers, version)
             audit.record(actor, "listing.update", "listing", listing.id,
                          {"venue": venue, "offers": [offer.id for offer in listing.offers]})
@@ -213,3 +214,43 @@ def _follow_version(sender, *, obj, action, source, target, actor, reason, **_kw
 def connect() -> None:
     """Called once by the app factory: the catalog starts following registrations."""
     transitioned.connect(_follow_version, weak=False)
+
+
+# Reading for the HTML pages ------------------------------------------------------------------------------------
+
+def provider_names(usccs) -> dict[str, dict[str, str]]:
+    """Names of the organisations with these USCCs, as {uscc: {"zh": name, "en": name_en}} (facet labels)."""
+    from marketplace.accounts.models import Organization
+
+    wanted = sorted({uscc for uscc in usccs if uscc})
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(Organization.uscc, Organization.name, Organization.name_en)
+                              .where(Organization.uscc.in_(wanted))).all()
+    return {uscc: {"zh": name, "en": name_en or name} for uscc, name, name_en in rows}
+
+
+def shown_listing(product_id: int, *, actor) -> Listing:
+    """The listing page's listing: a listed one for anyone; a suspended one only for its broker and admins."""
+    listing = _live_listing(product_id)
+    if listing is None or not (listing.is_listed or policy.allowed(policy.can_view_listing, actor, listing)):
+        raise NotFound(_("No listed product with this id."))
+    return listing
+
+
+def listing_status(product_id: int, *, actor) -> Listing | None:
+    """The product's live listing, else its last delisted one (with the reason), for its broker and admins."""
+    listing = _live_listing(product_id) or db.session.scalars(
+        select(Listing).where(Listing.product_id == product_id).order_by(Listing.id.desc())).first()
+    if listing is None or not policy.allowed(policy.can_view_listing, actor, listing):
+        return None
+    return listing
+
+
+def listing_form_of(product_id: int, *, actor) -> tuple[Product, Listing | None]:
+    """The product a broker is about to list (or re-offer) and its live listing, if any."""
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound(_("No such product."))
+    policy.require(policy.can_list_product, actor, product)
+    return product, _live_listing(product_id)

@@ -88,6 +88,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_listings_org_id'), ['org_id'], unique=False)
         batch_op.create_index('ix_listings_price', ['state', 'min_price_minor'], unique=False)
         batch_op.create_index('ix_listings_sector', ['state', 'sector', 'listed_at'], unique=False)
+        batch_op.create_index('ix_listings_updated', ['updated_at'], unique=False)
         batch_op.create_index('uq_listings_live_product', ['product_id'], unique=True, sqlite_where=sa.text("state IN ('new', 'listed', 'suspended')"), postgresql_where=sa.text("state IN ('new', 'listed', 'suspended')"))
 
     op.create_table('catalog_search',
@@ -138,6 +139,7 @@ def downgrade():
     op.drop_table('catalog_search')
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.drop_index('uq_listings_live_product', sqlite_where=sa.text("state IN ('new', 'listed', 'suspended')"), postgresql_where=sa.text("state IN ('new', 'listed', 'suspended')"))
+        batch_op.drop_index('ix_listings_updated')
         batch_op.drop_index('ix_listings_sector')
         batch_op.drop_index('ix_listings_price')
         batch_op.drop_index(batch_op.f('ix_listings_org_id'))

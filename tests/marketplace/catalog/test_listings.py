@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from marketplace.audit import verify_chain
@@ -15,6 +16,13 @@ from marketplace.extensions import db
 from marketplace.lifecycle import history
 from marketplace.registration import certificates
 from tests.builders import OFFERS, bearer_for, draft, listed, registered
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """Messages are matched in English (outside a request the exchange speaks Chinese)."""
+    with force_locale("en"):
+        yield
+
 
 MONTHLY = {"name": "月度订阅", "pricing_mode": "subscription", "billing_period": "month", "price_minor": 99_900}
 
