@@ -72,6 +72,7 @@ def _register_features(app: Flask) -> None:
     from marketplace.accounts import oauth
     from marketplace.accounts import views as accounts_views
     from marketplace.catalog import api as catalog_api
+    from marketplace.catalog import dcat_views
     from marketplace.catalog import services as catalog_services
     from marketplace.catalog import views as catalog_views
     from marketplace.products import api as products_api
@@ -81,7 +82,7 @@ def _register_features(app: Flask) -> None:
 
     oauth.init_app(app)
     for blueprint in (accounts_views.blueprint, products_views.blueprint, registration_views.blueprint,
-                      catalog_views.blueprint):
+                      catalog_views.blueprint, dcat_views.blueprint):
         app.register_blueprint(blueprint)
     for blueprint in (catalog_api.blueprint, catalog_api.listing_blueprint, accounts_api.blueprint,
                       products_api.blueprint, registration_api.blueprint):
