@@ -57,10 +57,11 @@ class ValidationFailed(DomainError):
 
 
 def wants_json() -> bool:
-    if request.path.startswith(("/api/", "/oauth/")):
+    if request.path.startswith(("/api/", "/oauth/")) or request.path.endswith(".jsonld"):
         return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json"])
-    return best in ("application/json", "application/problem+json")
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json",
+                                                "application/ld+json"])
+    return best in ("application/json", "application/problem+json", "application/ld+json")
 
 
 def problem(status: int, title: str, detail: str, errors: dict | None = None):

@@ -178,8 +178,9 @@ def test_a_page_costs_the_same_queries_whatever_its_size(client, world):
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=501", "after=-1", "limit=ten"])
 def test_bad_paging_is_refused(client, world, query):
-    response = client.get(f"/catalog.jsonld?{query}", headers={"Accept": "application/json"})
+    response = client.get(f"/catalog.jsonld?{query}", headers={"Accept": "application/ld+json"})
     assert response.status_code == 422
+    assert response.mimetype == "application/problem+json", "a linked-data client gets a machine-readable error"
 
 
 def test_the_listing_document_describes_the_same_dataset_as_the_catalog(app, client, world):
