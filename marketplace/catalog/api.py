@@ -35,7 +35,8 @@ def search_listings(args):
     """Search listed products: free text (Chinese and English), filters, facets with counts, sorting, paging."""
     found = search.search_listings(search_query(args))
     return {"items": found.items, "total": found.total, "page": found.page, "per_page": found.per_page,
-            "sort": found.sort, "facets": {name: dict(values) for name, values in found.facets.items()}}
+            "sort": found.sort, "exact": found.exact,
+            "facets": {name: dict(values) for name, values in found.facets.items()}}
 
 
 @blueprint.route("/<int:product_id>", methods=["GET"])

@@ -120,6 +120,9 @@ class ListingPageSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     sort = fields.String()
+    exact = fields.Boolean(metadata={"description": "False when the text matched more listings than a search "
+                                                    "examines: results are the best of the newest matches, and "
+                                                    "filtered totals and facet counts are estimates."})
     facets = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
-                         metadata={"description": "Per facet, value → count, most frequent first. Each facet "
-                                                  "applies every filter but its own."})
+                         metadata={"description": "Per facet, value → count (the 20 most frequent values). "
+                                                  "Each facet applies every filter but its own."})

@@ -4,6 +4,12 @@ Facets are disjunctive, as shoppers expect: a facet's counts apply every filter 
 one sector still shows how many listings each other sector has. Counts come from the maintained
 catalog_facet_counts when there is no text and at most one filter (browsing stays fast at any size);
 otherwise from one grouped pass over the matching listings.
+
+A text query examines at most MARKETPLACE_SEARCH_CANDIDATES matches, the newest, so that a common word
+costs the same at a million listings as at ten thousand (the approach of Elasticsearch's
+track_total_hits and Algolia's exhaustive flags). When a query matches more, the page says so (`exact`
+is false): the total is still exact, the results are the best of those newest matches, and filtered
+totals and facet counts are scaled from them.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import defaultload, selectinload
 
@@ -26,6 +33,8 @@ CELL = ("venue", "sector", "product_type", "security_level", "region", "provider
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
 # How many values a facet shows at most (most frequent first); the vocabularies are smaller than this.
 FACET_SIZE = 20
+HEAVY = (ProductVersion.scan_report, ProductVersion.check_results, ProductVersion.masked_preview,
+         ProductVersion.api_check, ProductVersion.field_dictionary, ProductVersion.source_description)
 MASKED = {"delivery": ("delivery_mask", DELIVERY_BITS), "pricing": ("pricing_mask", PRICING_BITS)}
 COLUMNS = {"venue": "venue", "sector": "sector", "product_type": "product_type",
            "security_level": "security_level", "region": "region", "provider": "org_id"}
@@ -58,6 +67,7 @@ class Page:
     per_page: int
     sort: str
     facets: dict[str, list[tuple[str, int]]]
+    exact: bool = True
 
 
 def _provider_ids(filters: dict[str, str]) -> dict[str, int]:
@@ -81,18 +91,18 @@ def _where(statement, filters: dict[str, object]):
     return statement
 
 
-def _base(terms: list[str]):
+def _base(terms: list[str], limit: int):
     statement = select(Listing).where(Listing.state == ListingState.LISTED)
     hits = None
     if terms:
-        hits = search_index.hits(terms, db.session.get_bind().dialect.name)
+        hits = search_index.candidates(terms, db.session.get_bind().dialect.name, limit)
         statement = statement.join(hits, hits.c.listing_id == Listing.id)
     return statement, hits
 
 
 def _ordered(statement, sort: str, hits):
     if sort == "relevance" and hits is not None:
-        return statement.order_by(hits.c.score.desc(), Listing.listed_at.desc(), Listing.id.desc())
+        return statement.order_by(hits.c.score.desc(), Listing.id.desc())
     if sort == "price_asc":
         return statement.order_by(Listing.min_price_minor.is_(None), Listing.min_price_minor, Listing.id)
     if sort == "price_desc":
@@ -136,8 +146,8 @@ def _counted_facets(filters: dict[str, str]) -> tuple[int, dict[str, list[tuple[
     return total, {facet: _top(counts) for facet, counts in facets.items()}
 
 
-def _grouped_facets(base, filters: dict[str, object], raw: dict[str, str]):
-    """Total and facets in one grouped pass over the listings matching the text."""
+def _grouped_facets(base, filters: dict[str, object]):
+    """Total, facets and the unfiltered count in one grouped pass over the listings matching the text."""
     columns = [Listing.venue, Listing.sector, Listing.product_type, Listing.security_level, Listing.region,
                Listing.org_id, Listing.delivery_mask, Listing.pricing_mask]
     cube = base.with_only_columns(*columns, func.count()).group_by(*columns)
@@ -146,9 +156,10 @@ def _grouped_facets(base, filters: dict[str, object], raw: dict[str, str]):
     uscc = dict(db.session.execute(select(Organization.id, Organization.uscc).where(
         Organization.id.in_(org_ids))).all()) if org_ids else {}
     facets: dict[str, Counter] = {facet: Counter() for facet in FACETS}
-    total = 0
+    total = matched = 0
     for row in rows:
         *values, n = row
+        matched += n
         cell = dict(zip(CELL, values[:6], strict=True))
         masks = {"delivery": codes(values[6], DELIVERY_BITS), "pricing": codes(values[7], PRICING_BITS)}
         held = {facet: _cell_holds(cell, masks, facet, value) for facet, value in filters.items()}
@@ -164,7 +175,7 @@ def _grouped_facets(base, filters: dict[str, object], raw: dict[str, str]):
                 facets[facet][uscc.get(cell["provider"], "")] += n
             elif cell[facet]:
                 facets[facet][cell[facet]] += n
-    return total, {facet: _top(counts) for facet, counts in facets.items()}
+    return total, facets, matched
 
 
 def _cell_holds(cell: dict, masks: dict, facet: str, value) -> bool:
@@ -173,22 +184,36 @@ def _cell_holds(cell: dict, masks: dict, facet: str, value) -> bool:
     return cell[facet] == value
 
 
+def _scaled(counts: dict[str, Counter], factor: float) -> dict[str, Counter]:
+    return {facet: Counter({value: max(1, round(n * factor)) for value, n in values.items() if n})
+            for facet, values in counts.items()}
+
+
 def search_listings(query: Query) -> Page:
     raw = {facet: value for facet, value in query.filters.items() if value}
     filters = {**raw, **_provider_ids(raw)}
     terms = query.terms
-    base, hits = _base(terms)
+    limit = current_app.config["MARKETPLACE_SEARCH_CANDIDATES"]
+    base, hits = _base(terms, limit)
+    exact = True
     if not terms and len(filters) <= 1:
         total, facets = _counted_facets(raw)
     else:
-        total, facets = _grouped_facets(base, filters, raw)
+        total, counts, matched = _grouped_facets(base, filters)
+        if terms and matched >= limit:
+            everything = db.session.scalar(search_index.count(terms, db.session.get_bind().dialect.name))
+            if everything > matched:
+                exact, factor = False, everything / matched
+                counts = _scaled(counts, factor)
+                total = everything if not filters else round(total * factor)
+        facets = {facet: _top(values) for facet, values in counts.items()}
     sort = query.effective_sort
-    statement = _ordered(_where(base, filters), sort, hits)
     # Result cards never show the served version's scan report, checks or sample: leave them in the database.
-    heavy = (ProductVersion.scan_report, ProductVersion.check_results, ProductVersion.masked_preview,
-             ProductVersion.api_check, ProductVersion.field_dictionary, ProductVersion.source_description)
     version = defaultload(Listing.version)
-    statement = statement.options(selectinload(Listing.offers), *(version.defer(column) for column in heavy))
+    statement = _ordered(_where(base, filters), sort, hits).options(
+        selectinload(Listing.offers), *(version.defer(column) for column in HEAVY),
+        *(version.lazyload(relation) for relation in (ProductVersion.evidence, ProductVersion.product)))
     items = list(db.session.scalars(statement.limit(query.per_page).offset((query.page - 1) * query.per_page))
                  .unique())
-    return Page(items=items, total=total, page=query.page, per_page=query.per_page, sort=sort, facets=facets)
+    return Page(items=items, total=total, page=query.page, per_page=query.per_page, sort=sort, facets=facets,
+                exact=exact)

@@ -8,7 +8,7 @@ repeated verbatim in the migration that introduced it.
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Float, Integer, bindparam, column, event, text
+from sqlalchemy import DDL, Float, Integer, column, event, text
 from sqlalchemy.sql import Subquery
 
 from marketplace.catalog.models import SearchDocument
@@ -52,24 +52,57 @@ for _statement in POSTGRES_DDL:
     event.listen(SearchDocument.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
 
 
-def hits(terms: list[str], dialect: str) -> Subquery:
-    """Listings holding every term, with a relevance score (higher is better): (listing_id, score)."""
+FIELDS = ("title_terms", "tag_terms", "field_terms", "text_terms")
+
+
+def _score(terms: list[str], dialect: str) -> str:
+    """SQL of the relevance score: for every term, the weights of the fields holding it, summed.
+
+    The same arithmetic on both databases (engine rankings such as bm25 and ts_rank differ, and cost a
+    document decompression per match); the term lists are space-separated, so ' term ' marks a whole term."""
+    find = "strpos({field}, {needle})" if dialect == "postgresql" else "instr({field}, {needle})"
+    parts = []
+    for i, _term in enumerate(terms):
+        for field, weight in zip(FIELDS, WEIGHTS, strict=True):
+            hit = find.format(field=f"(' ' || s.{field} || ' ')", needle=f":t{i}")
+            parts.append(f"CASE WHEN {hit} > 0 THEN {weight:g} ELSE 0 END")
+    return " + ".join(parts)
+
+
+def candidates(terms: list[str], dialect: str, limit: int) -> Subquery:
+    """The newest `limit` listings holding every term, scored: (listing_id, score).
+
+    Bounding the candidates bounds the work of a query however many listings a common term matches;
+    search.py tells the caller when the matches were more (counts are then scaled estimates)."""
+    params = {f"t{i}": f" {term} " for i, term in enumerate(terms)}
     if dialect == "postgresql":
         # Terms are letters, digits and CJK only (catalog.text), so quoting them as lexemes is safe.
-        tsquery = " & ".join(f"'{term}'" for term in terms)
-        weights = "{" + ",".join(str(w / WEIGHTS[0]) for w in reversed(WEIGHTS)) + "}"
-        statement = text(
-            "SELECT listing_id, ts_rank(CAST(:weights AS real[]), document, CAST(:tsquery AS tsquery)) AS score "
-            "FROM catalog_search WHERE document @@ CAST(:tsquery AS tsquery)"
-        ).bindparams(bindparam("tsquery", tsquery), bindparam("weights", weights))
+        matched = ("SELECT listing_id FROM catalog_search WHERE document @@ CAST(:tsquery AS tsquery) "
+                   "ORDER BY listing_id DESC LIMIT :limit")
+        params["tsquery"] = " & ".join(f"'{term}'" for term in terms)
     else:
-        match = " ".join(f'"{term}"' for term in terms)
-        statement = text(
-            "SELECT rowid AS listing_id, -bm25(catalog_fts, :w0, :w1, :w2, :w3) AS score "
-            "FROM catalog_fts WHERE catalog_fts MATCH :match"
-        ).bindparams(match=match, w0=WEIGHTS[0], w1=WEIGHTS[1], w2=WEIGHTS[2], w3=WEIGHTS[3])
-    columns = statement.columns(column("listing_id", Integer), column("score", Float))
-    return columns.subquery("hits")
+        matched = ("SELECT rowid AS listing_id FROM catalog_fts WHERE catalog_fts MATCH :match "
+                   "ORDER BY rowid DESC LIMIT :limit")
+        params["match"] = " ".join(f'"{term}"' for term in terms)
+    # Only constants and :placeholders are formatted into the SQL; the terms themselves are bound parameters.
+    sql = (f"SELECT s.listing_id AS listing_id, {_score(terms, dialect)} AS score "  # noqa: S608
+           f"FROM ({matched}) AS m JOIN catalog_search AS s ON s.listing_id = m.listing_id")
+    statement = text(sql).bindparams(limit=limit, **params)
+    return statement.columns(column("listing_id", Integer), column("score", Float)).subquery("hits")
+
+
+def count(terms: list[str], dialect: str):
+    """How many listings hold every term (asked only when there are more than the candidates)."""
+    if dialect == "postgresql":
+        return text("SELECT count(*) FROM catalog_search WHERE document @@ CAST(:tsquery AS tsquery)").bindparams(
+            tsquery=" & ".join(f"'{term}'" for term in terms))
+    return text("SELECT count(*) FROM catalog_fts WHERE catalog_fts MATCH :match").bindparams(
+        match=" ".join(f'"{term}"' for term in terms))
+
+
+def hits(terms: list[str], dialect: str) -> Subquery:
+    """Every listing holding every term (no bound, no score): the plain match, for plans and checks."""
+    return candidates(terms, dialect, limit=2**31 - 1)
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

@@ -85,8 +85,9 @@ def test_browse_counts_from_the_maintained_table_equal_a_full_recount(shelf):
     for filters in [{}, {"sector": "energy"}, {"pricing": "negotiable"}, {"venue": "agriculture"},
                     {"delivery": "api"}, {"security_level": "general"}]:
         maintained = _page(filters=filters)
-        recounted = search._grouped_facets(search._base([])[0], search._provider_ids(filters) | filters, filters)
-        assert (maintained.total, maintained.facets) == recounted, filters
+        everything = search._base([], 0)[0]
+        total, counts, _matched = search._grouped_facets(everything, search._provider_ids(filters) | filters)
+        assert (maintained.total, maintained.facets) == (total, {f: search._top(c) for f, c in counts.items()}), filters
     assert _page().total == 6
 
 
@@ -127,3 +128,18 @@ def test_offers_carried_into_facets_and_prices(shelf):
     assert [(o.pricing_mode, o.price_minor) for o in listing.offers] == [("per_call", 50), ("negotiable", None)]
     assert listing.min_price_minor == 50
     assert index.codes(listing.pricing_mask, index.PRICING_BITS) == ["per_call", "negotiable"]
+
+
+def test_a_common_word_examines_only_the_newest_matches(shelf_app, shelf):
+    app = shelf_app[0]
+    app.config["MARKETPLACE_SEARCH_CANDIDATES"] = 3
+    try:
+        page = _page(q="electricity")  # in every listing's field dictionary: 6 matches, 3 examined
+        assert page.exact is False and page.total == 6, "the total stays exact"
+        assert set(_ids(shelf, q="electricity")) == {"weather", "load", "social"}, "the newest three"
+        assert sum(n for _value, n in page.facets["venue"]) == 6, "facet counts are scaled to the total"
+        filtered = _page(q="electricity", filters={"sector": "energy"})
+        assert not filtered.exact and filtered.total == 2, "1 of 3 examined is energy: about 2 of 6"
+        assert _page(q="陈皮").exact, "three matches, three examined: exact"
+    finally:
+        app.config["MARKETPLACE_SEARCH_CANDIDATES"] = 2000
