@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from marketplace.accounts import services as accounts
+from marketplace.catalog import services as catalog
 from marketplace.extensions import db
 from marketplace.registration.services import register_due_products
-from tests.builders import DRAFT, FIELDS, PASSWORD, SAMPLE_CSV, approved, latest_review, submitted
+from tests.builders import DRAFT, FIELDS, OFFERS, PASSWORD, SAMPLE_CSV, approved, latest_review, submitted
 
 pytestmark = pytest.mark.e2e
 
@@ -127,9 +129,11 @@ def test_registration_path_through_the_browser(app, world, open_context, tmp_pat
     expect(reviewer.locator("main table")).to_contain_text(DRAFT["name_en"])
     reviewer.get_by_role("button", name="Sign out").click()
 
-    # Housekeeping, with a zero notice period: the notice ends and a certificate is issued.
+    # Housekeeping, with a zero notice period: the notice ends and a certificate is issued. The broker then
+    # lists it with offers (tests/e2e/test_catalog.py does that through the form); only then is it public.
     with app.app_context():
         issued = register_due_products()["issued"]
+        catalog.list_product(product_id, offers=OFFERS, actor=accounts.user_by_email(people["broker"]))
     assert len(issued) == 1, issued
     number = issued[0]
 
@@ -142,7 +146,7 @@ def test_registration_path_through_the_browser(app, world, open_context, tmp_pat
     card.get_by_role("link", name=DRAFT["name_en"]).click()
     expect(public).to_have_url(re.compile(rf"/listings/{product_id}$"))
     expect(public.locator("main")).to_contain_text(number)
-    expect(public.locator("#main .field-dictionary, #main table").first).to_contain_text("district")
+    expect(public.locator("#field-dictionary table")).to_contain_text("district")
     public.get_by_role("link", name=re.compile(re.escape(number))).click()
     expect(public).to_have_url(re.compile(rf"/certificates/{re.escape(number)}$"))
     certificate = public.locator("article.certificate")
@@ -179,11 +183,12 @@ ZH_CATALOG = Path(__file__).resolve().parents[2] / "translations" / "zh_Hans_CN"
                           "(add translations/zh_Hans_CN/LC_MESSAGES/messages.po and run `make translations`)")
 def test_chinese_ui_renders_and_looks_right(app, world, open_context, results_dir):
     # A registered product for the catalog, and a second one waiting for review.
-    approved(world.broker_a, world.reviewer)
+    product = approved(world.broker_a, world.reviewer)
     waiting = submitted(world.broker_b, name="新会陈皮产业指数", name_en="Xinhui tangerine peel index",
                         sector="agriculture")
     review_id = latest_review(waiting).id
     assert register_due_products()["issued"], "the approved product was not registered"
+    catalog.list_product(product.id, offers=OFFERS, actor=world.broker_a)
     people = _people(world)
 
     home = open_context(locale="zh-CN").new_page()

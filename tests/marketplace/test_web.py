@@ -67,14 +67,15 @@ def test_security_headers_on_every_response(client):
 
 
 def test_a_product_named_script_renders_inert(client, world):
-    from marketplace.registration import services as registration
-    from tests.builders import approved
+    from tests.builders import listed
 
-    product = approved(world.broker_a, world.reviewer, name="<script>alert(1)</script>")
-    registration.register_due_products(now=product.latest.submitted_at.replace(year=2100))
-    page = client.get("/").get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    product = listed(world.broker_a, world.reviewer, name="<script>alert(1)</script>")
+    for path in ("/", f"/listings/{product.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # The JSON-LD block carries the name too, escaped so that it cannot close its <script> element.
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
 
 
 def test_openapi_document_describes_the_api(client):

@@ -17,6 +17,7 @@ from marketplace.lifecycle import history
 from marketplace.registration import certificates
 from tests.builders import OFFERS, bearer_for, draft, listed, registered
 
+
 @pytest.fixture(autouse=True)
 def english(app):
     """Messages are matched in English (outside a request the exchange speaks Chinese)."""
