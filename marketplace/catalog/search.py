@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -91,18 +92,7 @@ def _where(statement, filters: dict[str, object]):
     return statement
 
 
-def _base(terms: list[str], limit: int):
-    statement = select(Listing).where(Listing.state == ListingState.LISTED)
-    hits = None
-    if terms:
-        hits = search_index.candidates(terms, db.session.get_bind().dialect.name, limit)
-        statement = statement.join(hits, hits.c.listing_id == Listing.id)
-    return statement, hits
-
-
-def _ordered(statement, sort: str, hits):
-    if sort == "relevance" and hits is not None:
-        return statement.order_by(hits.c.score.desc(), Listing.id.desc())
+def _ordered(statement, sort: str):
     if sort == "price_asc":
         return statement.order_by(Listing.min_price_minor.is_(None), Listing.min_price_minor, Listing.id)
     if sort == "price_desc":
@@ -146,42 +136,69 @@ def _counted_facets(filters: dict[str, str]) -> tuple[int, dict[str, list[tuple[
     return total, {facet: _top(counts) for facet, counts in facets.items()}
 
 
-def _grouped_facets(base, filters: dict[str, object]):
-    """Total, facets and the unfiltered count in one grouped pass over the listings matching the text."""
-    columns = [Listing.venue, Listing.sector, Listing.product_type, Listing.security_level, Listing.region,
-               Listing.org_id, Listing.delivery_mask, Listing.pricing_mask]
-    cube = base.with_only_columns(*columns, func.count()).group_by(*columns)
-    rows = db.session.execute(cube).all()
-    org_ids = {row.org_id for row in rows}
-    uscc = dict(db.session.execute(select(Organization.id, Organization.uscc).where(
-        Organization.id.in_(org_ids))).all()) if org_ids else {}
-    facets: dict[str, Counter] = {facet: Counter() for facet in FACETS}
-    total = matched = 0
+CUBE = (Listing.venue, Listing.sector, Listing.product_type, Listing.security_level, Listing.region,
+        Listing.org_id, Listing.delivery_mask, Listing.pricing_mask)
+POSITION = {facet: i for i, facet in enumerate((*CELL, "delivery", "pricing"))}
+
+
+@cache
+def _codes(facet: str, mask: int) -> tuple[str, ...]:
+    return tuple(codes(mask, MASKED[facet][1]))
+
+
+def _holds(row, facet: str, value) -> bool:
+    if facet in MASKED:
+        return bool(row[POSITION[facet]] & MASKED[facet][1].get(value, 0))
+    return row[POSITION[facet]] == value
+
+
+def _accumulate(rows, filters: dict[str, object]) -> tuple[int, dict[str, Counter], int]:
+    """Total, disjunctive facet counts and the unfiltered count over rows (cube values…, n).
+
+    A facet counts the rows that pass every filter but its own. Rows are first merged into cells without
+    the organisation (whether it passes the provider filter is kept instead), so the work follows the
+    distinct facet combinations; the provider facet gets its own pass. It is counted by organisation id
+    here and named by USCC in _named."""
+    provider = filters.get("provider")
+    others = [(facet, value) for facet, value in filters.items() if facet != "provider"]
+    cells: Counter = Counter()
+    providers: Counter = Counter()
     for row in rows:
-        *values, n = row
+        n = row[-1]
+        cells[(*row[:5], provider if provider is None or row[5] == provider else False, *row[6:8])] += n
+        if all(_holds(row, facet, value) for facet, value in others):
+            providers[row[5]] += n
+    facets: dict[str, Counter] = {facet: Counter() for facet in FACETS}
+    facets["provider"] = providers
+    total = matched = 0
+    for cell, n in cells.items():
         matched += n
-        cell = dict(zip(CELL, values[:6], strict=True))
-        masks = {"delivery": codes(values[6], DELIVERY_BITS), "pricing": codes(values[7], PRICING_BITS)}
-        held = {facet: _cell_holds(cell, masks, facet, value) for facet, value in filters.items()}
-        if all(held.values()):
+        failed = [facet for facet, value in filters.items() if not _holds(cell, facet, value)]
+        if len(failed) > 1:
+            continue
+        if not failed:
             total += n
-        for facet in FACETS:
-            if not all(ok for other, ok in held.items() if other != facet):
+        for facet in failed or FACETS:
+            value = cell[POSITION[facet]]
+            if facet == "provider":
                 continue
-            if facet in masks:
-                for code in masks[facet]:
+            if facet in MASKED:
+                for code in _codes(facet, value):
                     facets[facet][code] += n
-            elif facet == "provider":
-                facets[facet][uscc.get(cell["provider"], "")] += n
-            elif cell[facet]:
-                facets[facet][cell[facet]] += n
+            elif value:
+                facets[facet][value] += n
     return total, facets, matched
 
 
-def _cell_holds(cell: dict, masks: dict, facet: str, value) -> bool:
-    if facet in masks:
-        return value in masks[facet]
-    return cell[facet] == value
+def _named(counts: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
+    """The top values of each facet, providers named by their USCC."""
+    top = {facet: _top(values) for facet, values in counts.items()}
+    org_ids = [org_id for org_id, _n in top["provider"]]
+    uscc = dict(db.session.execute(select(Organization.id, Organization.uscc).where(
+        Organization.id.in_(org_ids))).all()) if org_ids else {}
+    top["provider"] = sorted(((uscc[org_id], n) for org_id, n in top["provider"] if org_id in uscc),
+                             key=lambda item: (-item[1], item[0]))
+    return top
 
 
 def _scaled(counts: dict[str, Counter], factor: float) -> dict[str, Counter]:
@@ -189,31 +206,65 @@ def _scaled(counts: dict[str, Counter], factor: float) -> dict[str, Counter]:
             for facet, values in counts.items()}
 
 
+SORT_KEYS = {
+    "relevance": lambda row: (-row.score, -row.id),
+    "newest": lambda row: -row.id,  # listing ids grow with listed_at (a listing is listed when created)
+    "price_asc": lambda row: (row.min_price_minor is None, row.min_price_minor or 0, row.id),
+    "price_desc": lambda row: (row.min_price_minor is None, -(row.min_price_minor or 0), row.id),
+    "name": lambda row: (row.sort_name, row.id),
+}
+
+
+def _text_search(query: Query, filters: dict, limit: int):
+    """Everything about a text query from its (at most `limit`) candidates, fetched once as narrow rows."""
+    dialect = db.session.get_bind().dialect.name
+    hits = search_index.candidates(query.terms, dialect, limit)
+    rows = db.session.execute(
+        select(*CUBE, Listing.id, Listing.min_price_minor, Listing.sort_name, hits.c.score)
+        .join(hits, hits.c.listing_id == Listing.id).where(Listing.state == ListingState.LISTED)).all()
+    total, counts, matched = _accumulate([(*row[:len(CUBE)], 1) for row in rows], filters)
+    exact = True
+    if matched >= limit:
+        everything = db.session.scalar(search_index.count(query.terms, dialect))
+        if everything > matched:
+            exact, factor = False, everything / matched
+            counts = _scaled(counts, factor)
+            total = everything if not filters else round(total * factor)
+    kept = [row for row in rows if all(_holds(row, facet, value) for facet, value in filters.items())]
+    kept.sort(key=SORT_KEYS[query.effective_sort])
+    start = (query.page - 1) * query.per_page
+    return [row.id for row in kept[start:start + query.per_page]], total, counts, exact
+
+
+def _load(ids: list[int]) -> list[Listing]:
+    """The listings of one result page, in the given order, with what a result card shows."""
+    if not ids:
+        return []
+    # Result cards never show the served version's scan report, checks or sample: leave them in the database.
+    version = defaultload(Listing.version)
+    found = {listing.id: listing for listing in db.session.scalars(
+        select(Listing).where(Listing.id.in_(ids)).options(
+            selectinload(Listing.offers), *(version.defer(column) for column in HEAVY),
+            *(version.lazyload(relation) for relation in (ProductVersion.evidence, ProductVersion.product))))}
+    return [found[listing_id] for listing_id in ids]
+
+
 def search_listings(query: Query) -> Page:
     raw = {facet: value for facet, value in query.filters.items() if value}
     filters = {**raw, **_provider_ids(raw)}
-    terms = query.terms
-    limit = current_app.config["MARKETPLACE_SEARCH_CANDIDATES"]
-    base, hits = _base(terms, limit)
-    exact = True
-    if not terms and len(filters) <= 1:
-        total, facets = _counted_facets(raw)
+    sort, exact = query.effective_sort, True
+    if query.terms:
+        ids, total, counts, exact = _text_search(query, filters, current_app.config["MARKETPLACE_SEARCH_CANDIDATES"])
+        facets = _named(counts)
     else:
-        total, counts, matched = _grouped_facets(base, filters)
-        if terms and matched >= limit:
-            everything = db.session.scalar(search_index.count(terms, db.session.get_bind().dialect.name))
-            if everything > matched:
-                exact, factor = False, everything / matched
-                counts = _scaled(counts, factor)
-                total = everything if not filters else round(total * factor)
-        facets = {facet: _top(values) for facet, values in counts.items()}
-    sort = query.effective_sort
-    # Result cards never show the served version's scan report, checks or sample: leave them in the database.
-    version = defaultload(Listing.version)
-    statement = _ordered(_where(base, filters), sort, hits).options(
-        selectinload(Listing.offers), *(version.defer(column) for column in HEAVY),
-        *(version.lazyload(relation) for relation in (ProductVersion.evidence, ProductVersion.product)))
-    items = list(db.session.scalars(statement.limit(query.per_page).offset((query.page - 1) * query.per_page))
-                 .unique())
-    return Page(items=items, total=total, page=query.page, per_page=query.per_page, sort=sort, facets=facets,
-                exact=exact)
+        base = _where(select(Listing.id).where(Listing.state == ListingState.LISTED), filters)
+        ids = list(db.session.scalars(_ordered(base, sort).limit(query.per_page)
+                                      .offset((query.page - 1) * query.per_page)))
+        if len(filters) <= 1:
+            total, facets = _counted_facets(raw)
+        else:
+            cube = select(*CUBE, func.count()).where(Listing.state == ListingState.LISTED).group_by(*CUBE)
+            total, counts, _matched = _accumulate(db.session.execute(cube).all(), filters)
+            facets = _named(counts)
+    return Page(items=_load(ids), total=total, page=query.page, per_page=query.per_page, sort=sort,
+                facets=facets, exact=exact)

@@ -56,16 +56,19 @@ FIELDS = ("title_terms", "tag_terms", "field_terms", "text_terms")
 
 
 def _score(terms: list[str], dialect: str) -> str:
-    """SQL of the relevance score: for every term, the weights of the fields holding it, summed.
+    """SQL of the relevance score: each term adds the weight of the best field holding it.
 
     The same arithmetic on both databases (engine rankings such as bm25 and ts_rank differ, and cost a
-    document decompression per match); the term lists are space-separated, so ' term ' marks a whole term."""
+    document decompression per match). Term lists are space-separated, so ' term ' marks a whole term; a
+    candidate holds every term somewhere, so a term in none of the short fields is in the description."""
     find = "strpos({field}, {needle})" if dialect == "postgresql" else "instr({field}, {needle})"
     parts = []
     for i, _term in enumerate(terms):
-        for field, weight in zip(FIELDS, WEIGHTS, strict=True):
-            hit = find.format(field=f"(' ' || s.{field} || ' ')", needle=f":t{i}")
-            parts.append(f"CASE WHEN {hit} > 0 THEN {weight:g} ELSE 0 END")
+        whens = []
+        for field, weight in zip(FIELDS[:-1], WEIGHTS[:-1], strict=True):
+            padded = "(' ' || s." + field + " || ' ')"
+            whens.append(f"WHEN {find.format(field=padded, needle=f':t{i}')} > 0 THEN {weight:g}")
+        parts.append(f"CASE {' '.join(whens)} ELSE {WEIGHTS[-1]:g} END")
     return " + ".join(parts)
 
 
