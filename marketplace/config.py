@@ -72,7 +72,7 @@ def load(instance_path: Path) -> dict:
         "MARKETPLACE_CATALOG_ZONES": ["finance", "agriculture", "energy", "health", "social_security"],
         "MARKETPLACE_CATALOG_PAGE_SIZE": 20,
         # Matches a text search examines at most (the newest); more make its counts estimates (search.py).
-        "MARKETPLACE_SEARCH_CANDIDATES": 2000,
+        "MARKETPLACE_SEARCH_CANDIDATES": 1000,
         "MARKETPLACE_CURRENCIES": ["CNY", "HKD", "MOP", "USD", "EUR"],
     }
     settings.update(_prefixed("MARKETPLACE_"))

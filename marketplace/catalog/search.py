@@ -219,7 +219,8 @@ def _text_search(query: Query, filters: dict, limit: int):
     """Everything about a text query from its (at most `limit`) candidates, fetched once as narrow rows."""
     dialect = db.session.get_bind().dialect.name
     hits = search_index.candidates(query.terms, dialect, limit)
-    rows = db.session.execute(
+    # Core rather than ORM execution: these are up to `limit` plain rows, not objects.
+    rows = db.session.connection().execute(
         select(*CUBE, Listing.id, Listing.min_price_minor, Listing.sort_name, hits.c.score)
         .join(hits, hits.c.listing_id == Listing.id).where(Listing.state == ListingState.LISTED)).all()
     total, counts, matched = _accumulate([(*row[:len(CUBE)], 1) for row in rows], filters)

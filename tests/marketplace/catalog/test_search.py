@@ -134,6 +134,7 @@ def test_offers_carried_into_facets_and_prices(shelf):
 
 def test_a_common_word_examines_only_the_newest_matches(shelf_app, shelf):
     app = shelf_app[0]
+    default = app.config["MARKETPLACE_SEARCH_CANDIDATES"]
     app.config["MARKETPLACE_SEARCH_CANDIDATES"] = 3
     try:
         page = _page(q="electricity")  # in every listing's field dictionary: 6 matches, 3 examined
@@ -144,4 +145,4 @@ def test_a_common_word_examines_only_the_newest_matches(shelf_app, shelf):
         assert not filtered.exact and filtered.total == 2, "1 of 3 examined is energy: about 2 of 6"
         assert _page(q="陈皮").exact, "three matches, three examined: exact"
     finally:
-        app.config["MARKETPLACE_SEARCH_CANDIDATES"] = 2000
+        app.config["MARKETPLACE_SEARCH_CANDIDATES"] = default
