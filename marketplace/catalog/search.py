@@ -218,19 +218,20 @@ SORT_KEYS = {
 def _text_search(query: Query, filters: dict, limit: int):
     """Everything about a text query from its (at most `limit`) candidates, fetched once as narrow rows."""
     dialect = db.session.get_bind().dialect.name
-    hits = search_index.candidates(query.terms, dialect, limit)
+    # One more than the limit, to know whether there were more.
+    hits = search_index.candidates(query.terms, dialect, limit + 1)
     # Core rather than ORM execution: these are up to `limit` plain rows, not objects.
     rows = db.session.connection().execute(
         select(*CUBE, Listing.id, Listing.min_price_minor, Listing.sort_name, hits.c.score)
         .join(hits, hits.c.listing_id == Listing.id).where(Listing.state == ListingState.LISTED)).all()
+    exact = len(rows) <= limit
+    rows = rows if exact else sorted(rows, key=lambda row: -row.id)[:limit]
     total, counts, matched = _accumulate([(*row[:len(CUBE)], 1) for row in rows], filters)
-    exact = True
-    if matched >= limit:
-        everything = db.session.scalar(search_index.count(query.terms, dialect))
-        if everything > matched:
-            exact, factor = False, everything / matched
-            counts = _scaled(counts, factor)
-            total = everything if not filters else round(total * factor)
+    if not exact:
+        everything = max(search_index.count(query.terms, dialect, db.session), matched + 1)
+        factor = everything / matched
+        counts = _scaled(counts, factor)
+        total = everything if not filters else round(total * factor)
     kept = [row for row in rows if all(_holds(row, facet, value) for facet, value in filters.items())]
     kept.sort(key=SORT_KEYS[query.effective_sort])
     start = (query.page - 1) * query.per_page

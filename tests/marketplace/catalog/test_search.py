@@ -138,11 +138,15 @@ def test_a_common_word_examines_only_the_newest_matches(shelf_app, shelf):
     app.config["MARKETPLACE_SEARCH_CANDIDATES"] = 3
     try:
         page = _page(q="electricity")  # in every listing's field dictionary: 6 matches, 3 examined
-        assert page.exact is False and page.total == 6, "the total stays exact"
+        assert page.exact is False
+        if db.engine.dialect.name == "sqlite":
+            assert page.total == 6, "SQLite counts its doclists exactly"
+        else:
+            assert page.total >= 4, "PostgreSQL estimates, but never below what it has seen"
         assert set(_ids(shelf, q="electricity")) == {"weather", "load", "social"}, "the newest three"
-        assert sum(n for _value, n in page.facets["venue"]) == 6, "facet counts are scaled to the total"
+        assert sum(n for _value, n in page.facets["venue"]) == page.total, "facet counts are scaled to the total"
         filtered = _page(q="electricity", filters={"sector": "energy"})
-        assert not filtered.exact and filtered.total == 2, "1 of 3 examined is energy: about 2 of 6"
+        assert not filtered.exact and 1 <= filtered.total < page.total, "1 of 3 examined is energy"
         assert _page(q="陈皮").exact, "three matches, three examined: exact"
     finally:
         app.config["MARKETPLACE_SEARCH_CANDIDATES"] = default
