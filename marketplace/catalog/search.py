@@ -152,28 +152,29 @@ def _holds(row, facet: str, value) -> bool:
     return row[POSITION[facet]] == value
 
 
-def _accumulate(rows, filters: dict[str, object]) -> tuple[int, dict[str, Counter], int]:
-    """Total, disjunctive facet counts and the unfiltered count over rows (cube values…, n).
+def _accumulate(rows: Counter, filters: dict[str, object]) -> tuple[int, dict[str, Counter], int]:
+    """Total, disjunctive facet counts and the unfiltered count over rows ({cube values: n}).
 
-    A facet counts the rows that pass every filter but its own. Rows are first merged into cells without
-    the organisation (whether it passes the provider filter is kept instead), so the work follows the
-    distinct facet combinations; the provider facet gets its own pass. It is counted by organisation id
-    here and named by USCC in _named."""
+    A facet counts the rows that pass every filter but its own. Rows are merged into cells without the
+    organisation (only whether it passes the provider filter is kept), so the main loop follows the
+    distinct facet combinations; the provider facet gets its own pass, counted by organisation id here and
+    named by USCC in _named."""
+    org = POSITION["provider"]
     provider = filters.get("provider")
     others = [(facet, value) for facet, value in filters.items() if facet != "provider"]
-    cells: Counter = Counter()
     providers: Counter = Counter()
-    for row in rows:
-        n = row[-1]
-        cells[(*row[:5], provider if provider is None or row[5] == provider else False, *row[6:8])] += n
-        if all(_holds(row, facet, value) for facet, value in others):
-            providers[row[5]] += n
+    cells: Counter = Counter()
+    for row, n in rows.items():
+        if not others or all(_holds(row, facet, value) for facet, value in others):
+            providers[row[org]] += n
+        cells[row[:org] + (provider is None or row[org] == provider,) + row[org + 1:]] += n
     facets: dict[str, Counter] = {facet: Counter() for facet in FACETS}
     facets["provider"] = providers
     total = matched = 0
     for cell, n in cells.items():
         matched += n
-        failed = [facet for facet, value in filters.items() if not _holds(cell, facet, value)]
+        failed = [facet for facet, value in filters.items()
+                  if not (cell[org] if facet == "provider" else _holds(cell, facet, value))]
         if len(failed) > 1:
             continue
         if not failed:
@@ -218,6 +219,8 @@ SORT_KEYS = {
 def _text_search(query: Query, filters: dict, limit: int):
     """Everything about a text query from its (at most `limit`) candidates, fetched once as narrow rows."""
     dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        search_index.plan_candidates(query.terms, limit, db.session)
     # One more than the limit, to know whether there were more.
     hits = search_index.candidates(query.terms, dialect, limit + 1)
     # Core rather than ORM execution: these are up to `limit` plain rows, not objects.
@@ -226,7 +229,7 @@ def _text_search(query: Query, filters: dict, limit: int):
         .join(hits, hits.c.listing_id == Listing.id).where(Listing.state == ListingState.LISTED)).all()
     exact = len(rows) <= limit
     rows = rows if exact else sorted(rows, key=lambda row: -row.id)[:limit]
-    total, counts, matched = _accumulate([(*row[:len(CUBE)], 1) for row in rows], filters)
+    total, counts, matched = _accumulate(Counter(tuple(row[:len(CUBE)]) for row in rows), filters)
     if not exact:
         everything = max(search_index.count(query.terms, dialect, db.session), matched + 1)
         factor = everything / matched
@@ -266,7 +269,8 @@ def search_listings(query: Query) -> Page:
             total, facets = _counted_facets(raw)
         else:
             cube = select(*CUBE, func.count()).where(Listing.state == ListingState.LISTED).group_by(*CUBE)
-            total, counts, _matched = _accumulate(db.session.execute(cube).all(), filters)
+            total, counts, _matched = _accumulate(Counter({tuple(row[:-1]): row[-1]
+                                                           for row in db.session.execute(cube)}), filters)
             facets = _named(counts)
     return Page(items=_load(ids), total=total, page=query.page, per_page=query.per_page, sort=sort,
                 facets=facets, exact=exact)
