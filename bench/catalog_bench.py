@@ -575,13 +575,14 @@ def main() -> None:
     default = "10000,100000" if kind == "sqlite" else "10000,100000,1000000"
     sizes = sorted(int(s.replace("_", "")) for s in (args.sizes or default).split(","))
     info = machine(kind, args)
+    commit = _commit()  # at the start: the code the process imports is the code of this moment
     console.print(f"[bold]catalog bench[/] ({kind}): sizes {', '.join(f'{s:,}' for s in sizes)}, seed {args.seed}, "
                   f"{args.rounds} rounds of {len(QUERIES)} queries after {args.warmup} warm-up rounds")
-    console.print(f"commit {_commit()}; machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
+    console.print(f"commit {commit}; machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
                   f"SQLite {info['sqlite']}" + (f", PostgreSQL {info['postgresql']}" if "postgresql" in info else ""))
     results = {size: run_size(kind, size, args) for size in sizes}
     verdicts = targets(kind, results)
-    output = {"command": " ".join(["python", *sys.argv]), "commit": _commit(), "database": kind,
+    output = {"command": " ".join(["python", *sys.argv]), "commit": commit, "database": kind,
               "schema": args.schema, "candidates": args.candidates, "seed": args.seed,
               "generator_version": catalog_data.GENERATOR_VERSION, "rounds": args.rounds, "warmup": args.warmup,
               "machine": info, "targets": verdicts, "sizes": {str(size): r for size, r in results.items()}}

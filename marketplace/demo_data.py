@@ -318,7 +318,7 @@ PRODUCTS = [
         "si_payments", "publicdata", "broker@publicdata.demo", "registered", {
             "name": "自然人参保缴费数据产品", "name_en": "Individual Social-Insurance Payment Records",
             "product_type": "dataset", "sector": "social_security", "scenarios": ["credit_support"],
-            "description": "经本人单独同意，向其指定的银行提供参保缴费记录，用于个人小额信贷的授信辅助"
+            "description": "经本人单独同意，向其指定的银行提供社保（社会保险）参保缴费记录，用于个人小额贷款的授信辅助"
                            "（自然人参保缴费公共数据资产凭证）。",
             "source_type": "public_data", "source_description": "市人力资源和社会保障局社会保险缴费数据，"
                                                                  "依公共数据授权运营协议开发利用。",

@@ -229,7 +229,8 @@ def _text_search(query: Query, filters: dict, limit: int):
     rows = rows if exact else sorted(rows, key=lambda row: -row.id)[:limit]
     total, counts, matched = _accumulate(Counter(tuple(row[:len(CUBE)]) for row in rows), filters)
     if not exact:
-        everything = max(search_index.count(query.terms, dialect, db.session), matched + 1)
+        everything = max(search_index.count(query.terms, dialect, db.session, examined=matched,
+                                            oldest=rows[-1].id), matched + 1)
         factor = everything / matched
         counts = _scaled(counts, factor)
         total = everything if not filters else round(total * factor)
