@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 from flask import current_app
 from sqlalchemy import func, select, union_all
@@ -49,8 +49,9 @@ class Query:
     page: int = 1
     per_page: int = 20
 
-    @property
+    @cached_property
     def terms(self) -> list[str]:
+        # Cached: a long Chinese query is segmented by jieba, and a search asks for its terms several times.
         return text.query_terms(self.q)
 
     @property
@@ -79,7 +80,7 @@ def _provider_ids(filters: dict[str, str]) -> dict[str, int]:
     return {"provider": org_id if org_id is not None else -1}
 
 
-def _condition(facet: str, value, ):
+def _condition(facet: str, value):
     if facet in MASKED:
         column, bits = MASKED[facet]
         return getattr(Listing, column).op("&")(bits.get(value, 0)) != 0

@@ -21,8 +21,6 @@ from marketplace.extensions import db
 from marketplace.lifecycle import transition, transitioned
 from marketplace.products.models import Product, ProductVersion
 from marketplace.products.states import VersionAction, VersionState
-from marketplace.registration.models import Certificate
-from marketplace.registration.states import CertificateState
 from marketplace.types import utcnow
 
 MAX_OFFERS = 10
@@ -175,14 +173,6 @@ def listing_of(product_id: int, *, actor) -> Listing | None:
     if listing is not None:
         policy.require(policy.can_view_listing, actor, listing)
     return listing
-
-
-def certificate_numbers(version_ids: list[int]) -> dict[int, str]:
-    if not version_ids:
-        return {}
-    rows = db.session.execute(select(Certificate.version_id, Certificate.number).where(
-        Certificate.version_id.in_(version_ids), Certificate.status == CertificateState.VALID)).all()
-    return dict(rows)
 
 
 # Following registrations ------------------------------------------------------------------------------------
