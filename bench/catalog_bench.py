@@ -57,12 +57,13 @@ from marketplace.app_factory import create_app  # noqa: E402
 from marketplace.catalog import search_index  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 
-# What buyers type: browsing, one filter, rare / common / one-character / two-word / mixed-language text,
+# What buyers type: browsing, one filter, two filters, rare / common / one-character / two-word / mixed-language text,
 # English words, text with a filter, and a deep page sorted by price.
 QUERIES = [
     ("browse", {}),
     ("sector=finance", {"sector": "finance"}),
     ("delivery=api", {"delivery": "api"}),
+    ("sector=finance&delivery=api", {"sector": "finance", "delivery": "api"}),
     ("q=陈皮", {"q": "陈皮"}),
     ("q=社保", {"q": "社保"}),
     ("q=电", {"q": "电"}),
