@@ -20,8 +20,20 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+# Prism, the Stripe API mock the payment tests start (tests/stripe_server.py), pinned in tests/stripe/package-lock.json.
+# Reinstalled when the lock file changes. Without npm it is left out (those tests then skip), except under CI.
+PRISM := tests/stripe/node_modules/.bin/prism
+$(PRISM): tests/stripe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/stripe --no-audit --no-fund --loglevel=error && touch $@; \
+	elif [ -n "$$CI" ]; then \
+		echo "npm not found: CI needs Node.js and npm for the Stripe mock (Prism)" >&2; exit 1; \
+	else \
+		echo "npm not found: skipping Prism; the Stripe mock tests will be skipped" >&2; \
+	fi
+
 install: $(VENV)/.installed translations
-install-dev: $(VENV)/.installed-dev translations
+install-dev: $(VENV)/.installed-dev $(PRISM) translations
 
 translations: | $(BIN)/python
 	@if [ -x $(BIN)/pybabel ] && [ -d translations ]; then $(BIN)/pybabel --quiet compile -d translations; fi
