@@ -108,6 +108,24 @@ FIELD_TYPES = _vocab(
     ("boolean", "布尔", "Boolean"),
 )
 
+# Legal bases for processing personal information a buyer may state (PIPL art. 13); "not_personal" when none is held.
+LEGAL_BASES = _vocab(
+    ("not_personal", "不涉及个人信息", "No personal information"),
+    ("consent", "个人同意", "The individual's consent"),
+    ("contract", "订立、履行个人作为一方当事人的合同所必需", "Necessary for a contract with the individual"),
+    ("legal_duty", "履行法定职责或者法定义务所必需", "Necessary for a legal duty or obligation"),
+    ("public_health", "应对突发公共卫生事件或紧急情况所必需", "Necessary for a public-health emergency"),
+    ("public_interest", "为公共利益实施新闻报道、舆论监督", "News reporting and supervision in the public interest"),
+    ("disclosed", "处理已合法公开的个人信息", "Information already lawfully made public"),
+    ("other_law", "法律、行政法规规定的其他情形", "Other cases laid down by law"),
+)
+
+# Where the buyer will receive the data; "abroad" brings in the cross-border rules (XB-01).
+DELIVERY_REGIONS = _vocab(
+    ("domestic", "境内", "Within mainland China"),
+    ("abroad", "境外", "Outside mainland China"),
+)
+
 # The personal-information types the scanner detects (DOMAIN.md §5), named as messages show them.
 PI_TYPES = _vocab(
     ("cn_resident_id", "居民身份证号码", "resident ID numbers"),

@@ -75,23 +75,36 @@ def _register_features(app: Flask) -> None:
     from marketplace.catalog import dcat_views
     from marketplace.catalog import services as catalog_services
     from marketplace.catalog import views as catalog_views
+    from marketplace.notifications import api as notifications_api
+    from marketplace.notifications import views as notifications_views
+    from marketplace.payments import api as payments_api
+    from marketplace.payments import views as payments_views
     from marketplace.products import api as products_api
     from marketplace.products import views as products_views
     from marketplace.registration import api as registration_api
     from marketplace.registration import views as registration_views
+    from marketplace.trading import api as trading_api
+    from marketplace.trading import notify as trading_notify
+    from marketplace.trading import views as trading_views
 
     oauth.init_app(app)
     for blueprint in (accounts_views.blueprint, products_views.blueprint, registration_views.blueprint,
-                      catalog_views.blueprint, dcat_views.blueprint):
+                      catalog_views.blueprint, dcat_views.blueprint, payments_api.webhooks, trading_views.blueprint,
+                      payments_views.blueprint, notifications_views.blueprint):
         app.register_blueprint(blueprint)
+    # Stripe signs its webhooks; it cannot send our CSRF token.
+    csrf.exempt(payments_api.webhooks)
     for blueprint in (catalog_api.blueprint, catalog_api.listing_blueprint, accounts_api.blueprint,
-                      products_api.blueprint, registration_api.blueprint):
+                      products_api.blueprint, registration_api.blueprint, trading_api.requests_blueprint,
+                      trading_api.contracts_blueprint, payments_api.blueprint, payments_api.finance_blueprint,
+                      notifications_api.blueprint):
         # The JSON API checks CSRF itself for cookie-authenticated calls (accounts.guard); bearer calls need none.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     cli.register(app)
     jobs.register_cli(app)
     catalog_services.connect()
+    trading_notify.connect()
 
     import swagger_ui_bundle
 

@@ -87,12 +87,17 @@ def create_client(email, scopes, name):
 
 @click.command("housekeeping")
 def housekeeping():
-    """Time-driven transitions: register products whose notice ended; expire certificates. Idempotent."""
+    """Time-driven transitions: register products whose notice ended; expire certificates, access requests and
+    contracts; repair missed payment events; resend undelivered webhooks. Idempotent."""
+    from marketplace.notifications import delivery
+    from marketplace.payments import services as payments
     from marketplace.registration import certificates, services
+    from marketplace.trading import services as trading
 
     logged = certificates.log_unlogged_certificates()
     registered = services.register_due_products()
-    _emit({**registered, "expired": certificates.expire_due_certificates(), "logged": logged})
+    _emit({**registered, "expired": certificates.expire_due_certificates(), "logged": logged,
+           **trading.expire_due(), "payments": payments.reconcile(), **delivery.retry_undelivered()})
 
 
 @demo.command("load")
@@ -187,6 +192,23 @@ def log_audit():
         sys.exit(1)
 
 
+@click.group("payments")
+def payments_cli():
+    """Payments upkeep."""
+
+
+@payments_cli.command("reconcile")
+@click.option("--days", default=3, show_default=True, help="How far back to replay Stripe's events.")
+def payments_reconcile(days):
+    """Repair missed Stripe webhooks: replay recent events and re-read every open PaymentIntent. Idempotent."""
+    from marketplace.payments import services
+
+    report = services.reconcile(days=days)
+    _emit(report)
+    if report.get("error"):
+        sys.exit(1)
+
+
 def register(app: Flask) -> None:
-    for command in (orgs, users, clients, housekeeping, demo, compliance_cli, audit_cli, log_cli):
+    for command in (orgs, users, clients, housekeeping, demo, compliance_cli, audit_cli, log_cli, payments_cli):
         app.cli.add_command(command)

@@ -74,8 +74,21 @@ def load(instance_path: Path) -> dict:
         # Matches a text search examines at most (the newest); more make its counts estimates (search.py).
         "MARKETPLACE_SEARCH_CANDIDATES": 1000,
         "MARKETPLACE_CURRENCIES": ["CNY", "HKD", "MOP", "USD", "EUR"],
+        # A pending access request expires after this many days (AWS Data Exchange's subscription requests: 45).
+        "MARKETPLACE_REQUEST_EXPIRY_DAYS": 45,
+        # The exchange's fee on the trade value, in basis points, charged to the provider (Shanghai's: 2.5%).
+        "MARKETPLACE_FEE_BPS": 250,
+        # Notification e-mails go out when set: smtp://host:port, smtp+starttls://user:pass@host:587, smtps://…
+        "MARKETPLACE_SMTP_URL": "",
+        "MARKETPLACE_MAIL_FROM": "noreply@localhost",
+        # Card payments through Stripe when a key is set; offline bank-transfer settlement always.
+        "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
     }
     settings.update(_prefixed("MARKETPLACE_"))
+    if settings["STRIPE_API_KEY"] and not settings["STRIPE_WEBHOOK_SECRET"]:
+        raise ConfigError("STRIPE_WEBHOOK_SECRET must be set with STRIPE_API_KEY: unverified webhooks are refused")
     return settings
 
 

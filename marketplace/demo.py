@@ -23,6 +23,7 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import OfferInSchema
 from marketplace.extensions import db
+from marketplace.payments import services as payments
 from marketplace.products import services as products
 from marketplace.products.models import Product, ProductVersion
 from marketplace.products.schemas import ProductDraftSchema
@@ -30,6 +31,8 @@ from marketplace.products.states import VersionState
 from marketplace.registration import services as registration
 from marketplace.registration.models import Certificate, Notice, Review
 from marketplace.registration.states import NoticeState, ReviewState
+from marketplace.trading import services as trading
+from marketplace.trading.models import AccessRequest, Contract
 from marketplace.types import utcnow
 
 ACCOUNTS_FILE = "demo-accounts.txt"
@@ -97,6 +100,8 @@ def load() -> dict:
     for spec in data.PRODUCTS:
         if spec.target != "registered":
             run.product(spec)
+    for trade in data.TRADES:
+        run.trade(trade)
     return run.report()
 
 
@@ -222,6 +227,32 @@ class _Run:
                              venue=spec.venue, actor=self.users[spec.broker])
         self.created["listings"] += 1
 
+    def trade(self, spec: data.TradeSpec) -> None:
+        """A bank's request taken to spec.target through the same steps people take; skipped if it exists."""
+        product_id, buyer = self.existing[spec.product], self.users[spec.buyer]
+        if db.session.scalar(select(AccessRequest.id).where(AccessRequest.product_id == product_id,
+                                                            AccessRequest.buyer_org_id == buyer.org_id)):
+            return
+        product_spec = next(p for p in data.PRODUCTS if p.key == spec.product)
+        listing = catalog.get_listing(product_id)
+        offer = listing.offers[spec.offer]
+        request = trading.request_access(product_id=product_id, offer_id=offer.id, actor=buyer, **spec.request)
+        self.created["access_requests"] += 1
+        if spec.target == "pending":
+            return
+        broker = self.users[product_spec.broker]
+        trading.decide_request(request.id, decision="approve", reason="用途与产品场景一致。", actor=broker)
+        contract = trading.get_request(request.id, actor=buyer).contract
+        self.created["contracts"] += 1
+        if spec.target == "awaiting_signatures":
+            return
+        for signer in (buyer, broker):
+            trading.sign_contract(contract.id, document_hash=contract.document_hash, method="password", actor=signer)
+        if spec.target == "active" and contract.amount_minor:
+            payment = payments.start_payment(contract.id, method="offline", actor=buyer)
+            payments.confirm_offline(payment.id, bank_reference=f"DEMO-{payment.reference}",
+                                     actor=self.users["finance@exchange.demo"])
+
     def new_version(self, spec: data.ProductSpec) -> None:
         """Edit a registered product: a draft version 2 opens, holding the commitment it needs."""
         product_id, broker = self.existing[spec.key], self.users[spec.broker]
@@ -267,11 +298,12 @@ class _Run:
         result = {
             "created": {key: self.created.get(key, 0) for key in (
                 "organizations", "users", "products", "versions", "samples", "evidence", "objections",
-                "certificates", "listings")},
+                "certificates", "listings", "access_requests", "contracts")},
             "existing": {
                 "organizations": _count(Organization), "users": _count(User), "products": _count(Product),
                 "versions": _count(ProductVersion), "certificates": _count(Certificate),
-                "listings": _count(Listing),
+                "listings": _count(Listing), "access_requests": _count(AccessRequest),
+                "contracts": _count(Contract),
                 "versions_by_state": dict(sorted(states.items())),
                 "products_by_latest_state": dict(sorted(latest.items())),
             },

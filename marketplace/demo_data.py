@@ -50,6 +50,7 @@ USERS = [
     {"email": "admin@exchange.demo", "name": "梁嘉怡", "role": "admin", "org": "exchange"},
     {"email": "reviewer@exchange.demo", "name": "黄志伟", "role": "reviewer", "org": "exchange",
      "org_admin": False},
+    {"email": "finance@exchange.demo", "name": "何嘉欣", "role": "finance", "org": "exchange", "org_admin": False},
     {"email": "reviewer@lawfirm.demo", "name": "伍思敏", "role": "reviewer", "org": "lawfirm"},
     {"email": "broker@chenpi.demo", "name": "陈柏林", "role": "broker", "org": "chenpi"},
     {"email": "broker@power.demo", "name": "李国梁", "role": "broker", "org": "power"},
@@ -419,4 +420,29 @@ PRODUCTS = [
             "security_level": "general", "delivery_modes": ["file"], "price_mode": "one_off"},
         columns=DISEASE_COLUMNS, rows=32, evidence=("SRC-02", "SEC-01"),
         objection="该报告的部分数据来自本行员工团体体检合作项目，合作协议未约定对外交易，权属有待澄清。"),
+]
+
+
+@dataclass(frozen=True)
+class TradeSpec:
+    """A bank's access request for a listed demo product, taken as far as `target`."""
+
+    product: str          # ProductSpec key
+    offer: int            # index into that product's offers
+    buyer: str            # e-mail of the requesting buyer
+    target: str           # pending | awaiting_signatures | awaiting_payment | active
+    request: dict
+
+
+TRADES = [
+    # The rural commercial bank subscribes to the power index for credit support: signed, paid by transfer, active.
+    TradeSpec("power_credit", 1, "buyer@jmrcb.demo", "active", {
+        "scenario": "credit_support", "purpose": "小微企业授信前核验经营活跃度（用电行为）",
+        "legal_basis": "not_personal", "term_months": 12, "expected_volume": "约 3,000 家企业/年",
+        "delivery_region": "domestic", "responsible_person": "谭家豪", "responsible_contact": "0750-3188001"}),
+    # Another bank asks for the chenpi index for warehouse-receipt finance; the park has yet to decide.
+    TradeSpec("chenpi_index", 0, "buyer@moumoubank.demo", "pending", {
+        "scenario": "supply_chain_finance", "purpose": "陈皮仓单质押的货值评估",
+        "legal_basis": "not_personal", "term_months": 12, "expected_volume": "每月查询约 200 次",
+        "delivery_region": "domestic", "responsible_person": "区颖琪", "responsible_contact": "0750-3366002"}),
 ]

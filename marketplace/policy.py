@@ -11,11 +11,11 @@ log = logging.getLogger(__name__)
 
 # What an API client may be granted, by the role of the user who creates it.
 SCOPES_BY_ROLE = {
-    "broker": ("products", "listings", "objections"),
-    "buyer": ("objections",),
+    "broker": ("products", "listings", "trading", "contracts:sign", "objections"),
+    "buyer": ("trading", "contracts:sign", "objections"),
     "reviewer": ("reviews", "objections"),
-    "admin": ("admin", "listings", "objections"),
-    "finance": ("objections",),
+    "admin": ("admin", "listings", "trading", "objections"),
+    "finance": ("trading", "payments", "objections"),
     "subject": ("objections",),
 }
 
@@ -25,6 +25,9 @@ SCOPES = {
     "listings": "List your registered products with offers (brokers); suspend, relist and delist (admins).",
     "objections": "Object to a product during its public notice.",
     "admin": "Decide objections (exchange admins).",
+    "trading": "Request access and pay (buyers), decide requests (brokers), read your organisation's contracts.",
+    "contracts:sign": "Sign contracts on behalf of your organisation.",
+    "payments": "Confirm bank-transfer settlements (exchange finance).",
 }
 
 EDITABLE_PRODUCT_STATES = ("draft", "changes_requested")
@@ -32,6 +35,10 @@ EDITABLE_PRODUCT_STATES = ("draft", "changes_requested")
 
 def _signed_in(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.active
+
+
+def is_signed_in(user) -> bool:
+    return _signed_in(user)
 
 
 def _in_approved_org(user) -> bool:
@@ -121,6 +128,88 @@ def can_moderate_listing(user, listing) -> bool:
 
 def can_delist_listing(user, listing) -> bool:
     return (is_admin(user) or is_product_owner(user, listing.product)) and listing.state in ("listed", "suspended")
+
+
+def is_exchange_staff(user) -> bool:
+    """Admins and finance of the exchange itself, who see every trade."""
+    return (_signed_in(user) and user.role in ("admin", "finance") and _in_approved_org(user)
+            and user.organization.kind == "exchange")
+
+
+def can_trade(user) -> bool:
+    return (_signed_in(user) and _in_approved_org(user) and user.role in ("buyer", "broker")) \
+        or is_exchange_staff(user)
+
+
+def can_request_access(user, listing) -> bool:
+    return (_signed_in(user) and user.role == "buyer" and _in_approved_org(user)
+            and listing.state == "listed" and listing.org_id != user.org_id)
+
+
+def _buys(user, obj) -> bool:
+    return _signed_in(user) and user.role == "buyer" and _in_approved_org(user) and user.org_id == obj.buyer_org_id
+
+
+def _provides(user, obj) -> bool:
+    return (_signed_in(user) and user.role == "broker" and _in_approved_org(user)
+            and user.org_id == obj.provider_org_id)
+
+
+def can_view_request(user, request) -> bool:
+    return _buys(user, request) or _provides(user, request) or is_exchange_staff(user)
+
+
+def can_withdraw_request(user, request) -> bool:
+    return _buys(user, request) and request.state == "pending"
+
+
+def can_resubmit_request(user, request) -> bool:
+    return _buys(user, request) and request.state == "withdrawn"
+
+
+def can_decide_request(user, request) -> bool:
+    return _provides(user, request) and request.state == "pending"
+
+
+def can_view_contract(user, contract) -> bool:
+    return _buys(user, contract) or _provides(user, contract) or is_exchange_staff(user)
+
+
+def contract_party(user, contract) -> str | None:
+    """Which side of the contract the user signs for: "buyer", "provider", or None."""
+    if _buys(user, contract):
+        return "buyer"
+    if _provides(user, contract):
+        return "provider"
+    return None
+
+
+def can_sign_contract(user, contract) -> bool:
+    return contract_party(user, contract) is not None and contract.state == "awaiting_signatures"
+
+
+def can_terminate_contract(user, contract) -> bool:
+    """The exchange ends a contract (breach, a party's request); the parties ask it to."""
+    return is_admin(user) and contract.state in ("awaiting_signatures", "awaiting_payment", "active")
+
+
+def can_pay_contract(user, contract) -> bool:
+    return _buys(user, contract) and contract.state == "awaiting_payment"
+
+
+def can_confirm_payment(user, payment) -> bool:
+    """Exchange finance confirms that a bank transfer arrived (exchange staff are never a contract's party)."""
+    return (is_exchange_staff(user) and user.role == "finance" and payment.provider == "offline"
+            and payment.state in ("requires_payment", "processing"))
+
+
+def is_recipient(user, notification) -> bool:
+    return _signed_in(user) and notification.user_id == user.id
+
+
+def can_manage_webhooks(user) -> bool:
+    """An organisation's admin registers where its event webhooks go."""
+    return _signed_in(user) and user.is_org_admin and user.organization is not None and _in_approved_org(user)
 
 
 def can_create_client(user) -> bool:

@@ -60,6 +60,9 @@ class World:
     admin: object
     buyer: object
     subject: object
+    finance: object
+    bank_b: object
+    buyer_b: object
 
     @classmethod
     def build(cls) -> World:
@@ -72,6 +75,7 @@ class World:
 
         provider_a, provider_b = org("Provider A", "provider"), org("Provider B", "provider")
         lawfirm, exchange, bank = org("Law firm", "reviewer"), org("Exchange", "exchange"), org("Bank", "buyer")
+        bank_b = org("Bank B", "buyer")
         return cls(
             provider_a=provider_a, provider_b=provider_b, lawfirm=lawfirm, exchange=exchange, bank=bank,
             broker_a=user("broker-a@a.test", "broker", provider_a, is_org_admin=True),
@@ -82,6 +86,8 @@ class World:
             admin=user("admin@exchange.test", "admin", exchange, is_org_admin=True),
             buyer=user("buyer@bank.test", "buyer", bank),
             subject=user("subject@people.test", "subject", None, id_number=make_resident_id("44070319900101123")),
+            finance=user("finance@exchange.test", "finance", exchange),
+            bank_b=bank_b, buyer_b=user("buyer@bank-b.test", "buyer", bank_b),
         )
 
 

@@ -16,9 +16,13 @@ from marketplace.errors import Forbidden, Unauthorized
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+def bearer_call() -> bool:
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
 def api_actor(scope: str | None = None, *, optional: bool = False):
     """Return the acting user, or raise Unauthorized/Forbidden; None only when optional and anonymous."""
-    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+    if bearer_call():
         try:
             token = require_oauth.acquire_token([scope] if scope else None)
         except InsufficientScopeError:

@@ -178,6 +178,12 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def reauthenticate(user: User, password: str) -> None:
+    """Ask a signed-in user for their password again before a step that binds their organisation."""
+    if not password or not user.check_password(password):
+        raise Forbidden(_("The password is not correct; signing needs your password again."))
+
+
 _DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummysa$" + "0" * 128
 
 

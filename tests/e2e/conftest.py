@@ -50,7 +50,7 @@ def live_server(app):  # noqa: F811  (the imported fixture, requested by name)
 
     Each request runs in a server thread with its own app context and database session.
     """
-    # tests/conftest.py pins SERVER_NAME to "localhost" for url_for in the test client; a real server
+    # tests/fixtures.py pins SERVER_NAME to "localhost" for url_for in the test client; a real server
     # answers on 127.0.0.1:PORT, and Flask would 404 every request whose Host does not match.
     app.config.update(SERVER_NAME=None, MARKETPLACE_NOTICE_PERIOD_HOURS=0)
     server = make_server("127.0.0.1", 0, app, threaded=True)

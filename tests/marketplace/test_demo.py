@@ -133,3 +133,13 @@ def test_the_audit_chain_verifies(loaded):
     report = verify_chain()
     assert report.ok, report.problem
     assert report.entries == db.session.scalar(select(func.count()).select_from(AuditEntry))
+
+
+def test_demo_trades_a_paid_contract_and_a_pending_request(loaded):
+    from marketplace.trading.models import AccessRequest, Contract
+
+    contracts = list(db.session.scalars(select(Contract)))
+    assert [(c.state, c.buyer.name_en) for c in contracts] == [("active", "Jiangmen Rural Commercial Bank")]
+    assert contracts[0].amount_minor == 12_000_000 and contracts[0].fee_minor == 300_000
+    states = sorted(db.session.scalars(select(AccessRequest.state)))
+    assert states == ["approved", "pending"]

@@ -1,0 +1,1 @@
+"""Payments behind one interface: offline settlement (the embedded default) and Stripe PaymentIntents."""
