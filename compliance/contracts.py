@@ -270,23 +270,3 @@ def terms_from_dict(data: dict) -> Terms:
         values[key] = tuple(values[key])
     return Terms(**values)
 
-
-# Provisions on Promoting and Regulating Cross-border Data Flows (2024) art. 7–8 and PIPL art. 38–39: above these
-# numbers of persons since 1 January of the year, personal information may leave only after a CAC security
-# assessment (which the exchange cannot grant); between the lower and upper bounds a filed standard contract.
-ASSESSMENT_PERSONS, ASSESSMENT_SENSITIVE, STANDARD_CONTRACT_PERSONS = 1_000_000, 10_000, 100_000
-
-
-def cross_border_mechanism(*, cross_border_allowed: bool, holds_pi: bool, sensitive_pi: bool,
-                           pi_subjects: int | None) -> str:
-    """How data may go abroad (XB-01): "refused", "security_assessment", "standard_contract" or "none_needed"."""
-    if not cross_border_allowed:
-        return "refused"
-    if not holds_pi:
-        return "none_needed"
-    persons = pi_subjects or 0
-    if persons >= ASSESSMENT_PERSONS or (sensitive_pi and persons >= ASSESSMENT_SENSITIVE):
-        return "security_assessment"
-    if persons >= STANDARD_CONTRACT_PERSONS or sensitive_pi:
-        return "standard_contract"
-    return "none_needed"

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from compliance import contracts as contract_rules
-from compliance import signing
+from compliance import crossborder, signing
 from compliance.vocabulary import DELIVERY_REGIONS, LEGAL_BASES
 from marketplace import keys, policy
 from marketplace.catalog.models import Listing, Offer
@@ -69,12 +69,12 @@ def _check_request(listing: Listing, offer: Offer, fields: dict) -> None:
     if region not in DELIVERY_REGIONS:
         errors["delivery_region"] = [_("Unknown delivery region.")]
     elif region == "abroad":
-        mechanism = contract_rules.cross_border_mechanism(
-            cross_border_allowed=version.cross_border_allowed, holds_pi=version.holds_pi,
-            sensitive_pi=version.sensitive_pi, pi_subjects=version.pi_subjects)
-        if mechanism == "refused":
+        # The same table XB-01 applied at registration (compliance.crossborder), now for this delivery.
+        rule = crossborder.required_mechanism(version.security_level, version.holds_pi, version.sensitive_pi,
+                                              version.pi_subjects)
+        if not version.cross_border_allowed or rule is None or rule.mechanism == "prohibited":
             errors["delivery_region"] = [_("This product may not be delivered abroad (XB-01).")]
-        elif mechanism == "security_assessment":
+        elif rule.mechanism == "security_assessment":
             errors["delivery_region"] = [_("Delivering this personal information abroad needs a CAC security "
                                            "assessment first (XB-01); it cannot be requested here.")]
     if not fields["responsible_person"].strip():
