@@ -12,14 +12,14 @@ class ConfigError(RuntimeError):
     """A setting needed in production is missing or unusable."""
 
 
-def _secret_key(instance_path: Path, production: bool) -> str:
-    key = os.environ.get("SECRET_KEY")
+def _secret(instance_path: Path, production: bool, variable: str, filename: str) -> str:
+    key = os.environ.get(variable)
     if key:
         return key
     if production:
-        raise ConfigError("SECRET_KEY must be set when MARKETPLACE_ENV=production")
-    # Local runs keep one generated key so sessions survive restarts of `make run`.
-    path = instance_path / "secret_key"
+        raise ConfigError(f"{variable} must be set when MARKETPLACE_ENV=production")
+    # Local runs keep one generated key, so sessions (and identity-number hashes) survive restarts of `make run`.
+    path = instance_path / filename
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
@@ -38,7 +38,10 @@ def load(instance_path: Path) -> dict:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     settings = {
         "ENV_NAME": env,
-        "SECRET_KEY": _secret_key(instance_path, production),
+        "SECRET_KEY": _secret(instance_path, production, "SECRET_KEY", "secret_key"),
+        # Keys the hashes identity numbers are stored as: an 18-character resident ID has so little entropy that a
+        # plain SHA-256 of it is reversed by enumeration; without this key the stored hashes reveal nothing.
+        "MARKETPLACE_ID_HASH_KEY": _secret(instance_path, production, "MARKETPLACE_ID_HASH_KEY", "id_hash_key"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -49,13 +52,25 @@ def _check_new_email(email: str) -> str:
     return email
 
 
+def id_number_hash(id_number: str) -> str:
+    """The keyed hash (HMAC-SHA256 under MARKETPLACE_ID_HASH_KEY) an identity number is stored and found by."""
+    key = current_app.config["MARKETPLACE_ID_HASH_KEY"].encode()
+    return hmac.new(key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def subject_by_id_number(id_number: str) -> User | None:
+    """The data subject holding this resident ID number, if they have an account."""
+    return db.session.scalar(select(User).where(User.id_number_hash == id_number_hash(id_number),
+                                                User.role == "subject"))
+
+
 def _new_user(*, email, name, password, role, org=None, is_org_admin=False, id_number=None) -> User:
     check_password_rules(password)
     user = User(email=_check_new_email(email), name=name, role=role, organization=org, is_org_admin=is_org_admin)
     if id_number is not None:
         if not resident_id_is_valid(id_number):
             raise ValidationFailed(_("The resident ID number is not valid."), errors={"id_number": [_("Not valid.")]})
-        user.id_number_hash = sha256_hex(id_number.upper())
+        user.id_number_hash = id_number_hash(id_number)
         user.id_number_masked = mask(id_number.upper(), "cn_resident_id")
     user.set_password(password)
     db.session.add(user)

@@ -48,6 +48,13 @@ def test_a_subject_is_stored_with_a_masked_id_only(app):
     assert code == 0
     stored = db.session.execute(text("SELECT id_number_masked, id_number_hash FROM users")).one()
     assert id_number not in stored and stored[0].startswith(id_number[:3]) and "*" in stored[0]
+    # The hash is keyed: the plain SHA-256 an attacker could compute by enumerating IDs is not what is stored.
+    import hashlib
+
+    assert stored[1] != hashlib.sha256(id_number.encode()).hexdigest()
+    from marketplace.accounts import services as accounts
+
+    assert accounts.subject_by_id_number(id_number.lower()).email == "p@people.test"
 
 
 def test_compliance_scan_json_contract(app, tmp_path):
