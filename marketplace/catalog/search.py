@@ -2,8 +2,9 @@
 
 Facets are disjunctive, as shoppers expect: a facet's counts apply every filter but its own, so choosing
 one sector still shows how many listings each other sector has. Counts come from the maintained
-catalog_facet_counts when there is no text and at most one filter (browsing stays fast at any size);
-otherwise from one grouped pass over the matching listings.
+catalog_facet_counts when there is no text and at most one filter (browsing stays fast at any size). With
+more filters, only listings meeting them are counted (and, with two, each filtered facet is the other
+filter's maintained view); with text, the examined matches are.
 
 A text query examines at most MARKETPLACE_SEARCH_CANDIDATES matches, the newest, so that a common word
 costs the same at a million listings as at ten thousand (the approach of Elasticsearch's
@@ -15,27 +16,26 @@ totals and facet counts are scaled from them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 from flask import current_app
-from sqlalchemy import func, select, union_all
-from sqlalchemy.orm import defaultload, selectinload
+from sqlalchemy import bindparam, func, select, union_all
 
 from marketplace.accounts.models import Organization
-from marketplace.catalog import search_index, text
+from marketplace.catalog import cards, search_index, text
 from marketplace.catalog.index import DELIVERY_BITS, FACETS, PRICING_BITS, codes
 from marketplace.catalog.models import FacetCount, Listing
 from marketplace.catalog.states import ListingState
 from marketplace.extensions import db
-from marketplace.products.models import ProductVersion
 
 CELL = ("venue", "sector", "product_type", "security_level", "region", "provider")
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
+# Rows counted at a time when browsing with several filters (see _grouped_facets).
+CHUNK = 500
 # How many values a facet shows at most (most frequent first); the vocabularies are smaller than this.
 FACET_SIZE = 20
-HEAVY = (ProductVersion.scan_report, ProductVersion.check_results, ProductVersion.masked_preview,
-         ProductVersion.api_check, ProductVersion.field_dictionary, ProductVersion.source_description)
 MASKED = {"delivery": ("delivery_mask", DELIVERY_BITS), "pricing": ("pricing_mask", PRICING_BITS)}
 COLUMNS = {"venue": "venue", "sector": "sector", "product_type": "product_type",
            "security_level": "security_level", "region": "region", "provider": "org_id"}
@@ -63,7 +63,7 @@ class Query:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Listing]
+    items: list[cards.Card]
     total: int
     page: int
     per_page: int
@@ -108,6 +108,28 @@ def _top(counts: Counter) -> list[tuple[str, int]]:
     return ranked[:FACET_SIZE]
 
 
+@cache
+def _views_statement(facets: tuple[str, ...]):
+    """One index-backed top-N read per facet (ix_facet_counts_top), the view of each a parameter.
+
+    A million listings have ten thousand providers, and ranking all of them per request is what this table
+    exists to avoid. Built once per set of facets: building and keying the statement costs more than running it."""
+    parts = [select(FacetCount.facet, FacetCount.value, FacetCount.n)
+             .where(FacetCount.filter_key == bindparam(f"view_{facet}"), FacetCount.facet == facet, FacetCount.n > 0)
+             .order_by(FacetCount.n.desc(), FacetCount.value).limit(FACET_SIZE).subquery().select()
+             for facet in facets]
+    return union_all(*parts)
+
+
+def _maintained(views: dict[str, str]) -> dict[str, Counter]:
+    """The top values of each given facet in the maintained counts of a view (filter_key)."""
+    facets: dict[str, Counter] = {facet: Counter() for facet in views}
+    parameters = {f"view_{facet}": key for facet, key in views.items()}
+    for facet, value, n in db.session.connection().execute(_views_statement(tuple(views)), parameters):
+        facets[facet][value] = n
+    return facets
+
+
 def _counted_facets(filters: dict[str, str]) -> tuple[int, dict[str, list[tuple[str, int]]]]:
     """Total and facets from the maintained counts: no text, at most one filter."""
     own = {facet: "" for facet in FACETS}
@@ -115,15 +137,7 @@ def _counted_facets(filters: dict[str, str]) -> tuple[int, dict[str, list[tuple[
         for other in FACETS:
             if other != facet:
                 own[other] = f"{facet}={value}"
-    # One index-backed top-N read per facet (ix_facet_counts_top): a million listings have ten thousand
-    # providers, and ranking all of them per request is what this table exists to avoid.
-    parts = [select(FacetCount.facet, FacetCount.value, FacetCount.n)
-             .where(FacetCount.filter_key == key, FacetCount.facet == facet, FacetCount.n > 0)
-             .order_by(FacetCount.n.desc(), FacetCount.value).limit(FACET_SIZE).subquery().select()
-             for facet, key in own.items()]
-    facets: dict[str, Counter] = {facet: Counter() for facet in FACETS}
-    for facet, value, n in db.session.execute(union_all(*parts)):
-        facets[facet][value] = n
+    facets = _maintained(own)
     if filters:
         (facet, value), = filters.items()
         total = facets[facet].get(value, 0)
@@ -151,48 +165,53 @@ def _holds(row, facet: str, value) -> bool:
     return row[POSITION[facet]] == value
 
 
+def _values(facet: str, counted: Counter) -> Counter:
+    """Counts by column value as counts by facet value: masks split into their codes, empty values left out."""
+    if facet not in MASKED:
+        return Counter({value: n for value, n in counted.items() if value})
+    values: Counter = Counter()
+    for mask, n in counted.items():
+        for code in _codes(facet, mask):
+            values[code] += n
+    return values
+
+
+def _tally(chunks: Iterable[Sequence[tuple]], facets: Sequence[str]) -> tuple[int, dict[str, Counter]]:
+    """The number of rows and, per facet, their counts by column value (organisation ids for providers, masks
+    for delivery and pricing), one C-level count per column and chunk; a row holds the facets' columns in order."""
+    counted = {facet: Counter() for facet in facets}
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        for facet, column in zip(facets, zip(*chunk, strict=True), strict=True):
+            counted[facet].update(column)
+    return total, counted
+
+
 def _accumulate(rows: Counter, filters: dict[str, object]) -> tuple[int, dict[str, Counter], int]:
     """Total, disjunctive facet counts and the unfiltered count over rows ({cube values: n}).
 
-    A facet counts the rows that pass every filter but its own. Rows are merged into cells without the
-    organisation (only whether it passes the provider filter is kept), so the main loop follows the
-    distinct facet combinations; the provider facet gets its own pass, counted by organisation id here and
-    named by USCC in _named."""
-    org = POSITION["provider"]
-    provider = filters.get("provider")
-    others = [(facet, value) for facet, value in filters.items() if facet != "provider"]
-    providers: Counter = Counter()
-    cells: Counter = Counter()
-    for row, n in rows.items():
-        if not others or all(_holds(row, facet, value) for facet, value in others):
-            providers[row[org]] += n
-        cells[row[:org] + (provider is None or row[org] == provider,) + row[org + 1:]] += n
-    facets: dict[str, Counter] = {facet: Counter() for facet in FACETS}
-    facets["provider"] = providers
-    total = matched = 0
-    for cell, n in cells.items():
-        matched += n
-        failed = [facet for facet, value in filters.items()
-                  if not (cell[org] if facet == "provider" else _holds(cell, facet, value))]
-        if len(failed) > 1:
-            continue
+    A facet counts the rows that pass every filter but its own: those passing all of them, and those failing
+    its filter alone. Providers are counted by organisation id here and named by USCC in _named."""
+    passed: list[tuple] = []
+    alone: dict[str, list[tuple]] = {facet: [] for facet in filters}
+    for row in rows.elements():
+        failed = [facet for facet, value in filters.items() if not _holds(row, facet, value)]
         if not failed:
-            total += n
-        for facet in failed or FACETS:
-            value = cell[POSITION[facet]]
-            if facet == "provider":
-                continue
-            if facet in MASKED:
-                for code in _codes(facet, value):
-                    facets[facet][code] += n
-            elif value:
-                facets[facet][value] += n
-    return total, facets, matched
+            passed.append(row)
+        elif len(failed) == 1:
+            alone[failed[0]].append(row)
+    _total, counted = _tally([passed] if passed else [], tuple(POSITION))
+    for facet, failing in alone.items():
+        counted[facet].update(row[POSITION[facet]] for row in failing)
+    return len(passed), {facet: _values(facet, values) for facet, values in counted.items()}, rows.total()
 
 
 def _named(counts: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
     """The top values of each facet, providers named by their USCC."""
     top = {facet: _top(values) for facet, values in counts.items()}
+    if "provider" not in top:
+        return top
     org_ids = [org_id for org_id, _n in top["provider"]]
     uscc = dict(db.session.execute(select(Organization.id, Organization.uscc).where(
         Organization.id.in_(org_ids))).all()) if org_ids else {}
@@ -204,6 +223,36 @@ def _named(counts: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
 def _scaled(counts: dict[str, Counter], factor: float) -> dict[str, Counter]:
     return {facet: Counter({value: max(1, round(n * factor)) for value, n in values.items() if n})
             for facet, values in counts.items()}
+
+
+def _grouped_facets(raw: dict[str, str], filters: dict[str, object]) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """Total and facets with no text and two or more filters, counting only listings that meet filters.
+
+    A facet without a filter counts the listings meeting every filter, fetched once (index-backed where a
+    filter has an index) and tallied per column here. A filtered facet counts the listings meeting every other
+    filter: with two filters, that is the other filter's one-filter view in the maintained counts; with more, a
+    pass over those listings grouped by the facet's column alone."""
+    listed = Listing.state == ListingState.LISTED
+    # Core rows tallied in Python (SQLite's GROUP BY would sort them), a chunk at a time: thousands of rows held
+    # at once set off the garbage collector's full passes over the whole application (~100 ms each).
+    unfiltered = [facet for facet in FACETS if facet not in filters]
+    matching = db.session.connection().execute(
+        _where(select(*(CUBE[POSITION[facet]] for facet in unfiltered)).where(listed), filters))
+    total, counted = _tally(matching.partitions(CHUNK), unfiltered)
+    counts = {facet: _values(facet, values) for facet, values in counted.items()}
+    if len(filters) == 2:
+        (first, first_value), (second, second_value) = raw.items()
+        counts |= _maintained({first: f"{second}={second_value}", second: f"{first}={first_value}"})
+        # The views name providers by USCC already; only a counted provider facet needs naming.
+        named = _named({facet: values for facet, values in counts.items() if facet not in filters})
+        return total, {facet: named[facet] if facet in named else _top(counts[facet]) for facet in FACETS}
+    for facet in filters:
+        column = CUBE[POSITION[facet]]
+        others = {other: value for other, value in filters.items() if other != facet}
+        counts[facet] = _values(facet, Counter(dict(db.session.execute(
+            _where(select(column, func.count()).where(listed), others).group_by(column)).all())))
+    named = _named(counts)
+    return total, {facet: named[facet] for facet in FACETS}
 
 
 SORT_KEYS = {
@@ -218,14 +267,21 @@ SORT_KEYS = {
 def _text_search(query: Query, filters: dict, limit: int):
     """Everything about a text query from its (at most `limit`) candidates, fetched once as narrow rows."""
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        search_index.plan_candidates(query.terms, limit, db.session)
     # One more than the limit, to know whether there were more.
-    hits = search_index.candidates(query.terms, dialect, limit + 1)
-    # Core rather than ORM execution: these are up to `limit` plain rows, not objects.
-    rows = db.session.connection().execute(
-        select(*CUBE, Listing.id, Listing.min_price_minor, Listing.sort_name, hits.c.score)
-        .join(hits, hits.c.listing_id == Listing.id).where(Listing.state == ListingState.LISTED)).all()
+    after = search_index.plan_candidates(query.terms, limit + 1, db.session) if dialect == "postgresql" else None
+    while True:
+        hits = search_index.candidates(query.terms, dialect, limit + 1, after=after)
+        # Core rather than ORM execution: these are up to `limit` plain rows, not objects.
+        rows = db.session.connection().execute(
+            select(*CUBE, Listing.id, Listing.min_price_minor, Listing.sort_name, hits.c.score)
+            .join(hits, hits.c.listing_id == Listing.id).where(Listing.state == ListingState.LISTED)).all()
+        # A full id window holds the newest limit + 1 matches of all; one that came up short (the estimate
+        # was high) proves nothing about older listings, so they are all looked at again.
+        if after is None or len(rows) > limit:
+            break
+        after = None
+    if dialect == "postgresql":
+        search_index.unplan(db.session)
     exact = len(rows) <= limit
     rows = rows if exact else sorted(rows, key=lambda row: -row.id)[:limit]
     total, counts, matched = _accumulate(Counter(tuple(row[:len(CUBE)]) for row in rows), filters)
@@ -241,19 +297,6 @@ def _text_search(query: Query, filters: dict, limit: int):
     return [row.id for row in kept[start:start + query.per_page]], total, counts, exact
 
 
-def _load(ids: list[int]) -> list[Listing]:
-    """The listings of one result page, in the given order, with what a result card shows."""
-    if not ids:
-        return []
-    # Result cards never show the served version's scan report, checks or sample: leave them in the database.
-    version = defaultload(Listing.version)
-    found = {listing.id: listing for listing in db.session.scalars(
-        select(Listing).where(Listing.id.in_(ids)).options(
-            selectinload(Listing.offers), *(version.defer(column) for column in HEAVY),
-            *(version.lazyload(relation) for relation in (ProductVersion.evidence, ProductVersion.product))))}
-    return [found[listing_id] for listing_id in ids]
-
-
 def search_listings(query: Query) -> Page:
     raw = {facet: value for facet, value in query.filters.items() if value}
     filters = {**raw, **_provider_ids(raw)}
@@ -265,12 +308,6 @@ def search_listings(query: Query) -> Page:
         base = _where(select(Listing.id).where(Listing.state == ListingState.LISTED), filters)
         ids = list(db.session.scalars(_ordered(base, sort).limit(query.per_page)
                                       .offset((query.page - 1) * query.per_page)))
-        if len(filters) <= 1:
-            total, facets = _counted_facets(raw)
-        else:
-            cube = select(*CUBE, func.count()).where(Listing.state == ListingState.LISTED).group_by(*CUBE)
-            total, counts, _matched = _accumulate(Counter({tuple(row[:-1]): row[-1]
-                                                           for row in db.session.execute(cube)}), filters)
-            facets = _named(counts)
-    return Page(items=_load(ids), total=total, page=query.page, per_page=query.per_page, sort=sort,
+        total, facets = _counted_facets(raw) if len(filters) <= 1 else _grouped_facets(raw, filters)
+    return Page(items=cards.load_cards(ids), total=total, page=query.page, per_page=query.per_page, sort=sort,
                 facets=facets, exact=exact)

@@ -8,6 +8,8 @@ repeated verbatim in the migration that introduced it.
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import DDL, Float, Integer, column, event, text
 from sqlalchemy.sql import Subquery
 
@@ -42,6 +44,10 @@ POSTGRES_DDL = (
         ("title_terms", "A"), ("tag_terms", "B"), ("field_terms", "C"), ("text_terms", "D")))
     + ") STORED",
     "CREATE INDEX ix_catalog_search_document ON catalog_search USING gin (document)",
+    # Rows hold ~1.7 kB of term strings beside the TOASTed tsvector, so a bitmap heap scan over the GIN
+    # index's matches reads a heap page per match; toasting every value past 128 bytes keeps a row to ~0.1 kB
+    # (heap 1.7 GB → 135 MB at 10^6 listings). Its own migration (PostgreSQL only) follows c2e1fbdd8194's.
+    "ALTER TABLE catalog_search SET (toast_tuple_target = 128)",
 )
 
 for _statement in SQLITE_DDL:
@@ -72,17 +78,22 @@ def _score(terms: list[str], dialect: str) -> str:
     return " + ".join(parts)
 
 
-def candidates(terms: list[str], dialect: str, limit: int) -> Subquery:
+def candidates(terms: list[str], dialect: str, limit: int, *, after: int | None = None) -> Subquery:
     """The newest `limit` listings holding every term, scored: (listing_id, score).
 
     Bounding the candidates bounds the work of a query however many listings a common term matches;
-    search.py tells the caller when the matches were more (counts are then scaled estimates)."""
+    search.py tells the caller when the matches were more (counts are then scaled estimates). `after` (from
+    plan_candidates, PostgreSQL only) looks only at listing ids above it: the caller asks again without it
+    when the window held `limit` or fewer, so the result is the same either way."""
     params = {f"t{i}": f" {term} " for i, term in enumerate(terms)}
     if dialect == "postgresql":
         # Terms are letters, digits and CJK only (catalog.text), so quoting them as lexemes is safe.
-        matched = ("SELECT listing_id FROM catalog_search WHERE document @@ CAST(:tsquery AS tsquery) "
-                   "ORDER BY listing_id DESC LIMIT :limit")
+        window = "AND listing_id > :after " if after is not None else ""
+        matched = ("SELECT listing_id FROM catalog_search WHERE document @@ CAST(:tsquery AS tsquery) "  # noqa: S608
+                   f"{window}ORDER BY listing_id DESC LIMIT :limit")
         params["tsquery"] = " & ".join(f"'{term}'" for term in terms)
+        if after is not None:
+            params["after"] = after
     else:
         matched = ("SELECT rowid AS listing_id FROM catalog_fts WHERE catalog_fts MATCH :match "
                    "ORDER BY rowid DESC LIMIT :limit")
@@ -95,29 +106,67 @@ def candidates(terms: list[str], dialect: str, limit: int) -> Subquery:
 
 
 # PostgreSQL cost model for "the newest N matches": walking the primary key backwards costs a tsvector
-# check per row (about 7 µs, the planner thinks far less), a bitmap over the GIN index a heap visit per
-# match (about 4 µs). Measured on this schema; see bench/catalog_bench.py.
-BACKWARD_ROW_US, BITMAP_MATCH_US = 7.0, 4.0
+# check per row (about 7 µs, the planner thinks far less); a bitmap costs a GIN posting per match (about
+# 0.18 µs: 电's 187k postings take 34 ms at 10^6) and a heap visit per match it keeps (about 1 µs on the
+# narrow heap). With the id window below it keeps only about WINDOW_MARGIN × N, for a key range of about
+# 0.03 µs an id (27,500 ids: 0.8 ms). Measured on this schema; see bench/catalog_bench.py.
+BACKWARD_ROW_US, GIN_POSTING_US, BITMAP_MATCH_US, KEY_RANGE_US = 7.0, 0.18, 1.0, 0.03
+# How much wider than the estimate of where the newest N matches start the bitmap's id window is drawn.
+WINDOW_MARGIN = 1.5
 
 
-def plan_candidates(terms: list[str], limit: int, session) -> None:
-    """On PostgreSQL, pick the cheaper way to the newest `limit` matches for this transaction.
+def plan_candidates(terms: list[str], limit: int, session) -> int | None:
+    """On PostgreSQL, pick the cheaper way to the newest `limit` matches for this transaction; returns the
+    listing id above which to look for them (candidates' `after`), or None for everywhere.
 
     The planner underrates the per-row cost of matching a tsvector, so for a term in a few percent of the
     listings it walks the key backwards through tens of thousands of rows where the GIN bitmap is 5×
-    faster; for a term in a third of them the backward walk wins. Decided from its own row estimate."""
+    faster; for a term in a fifth of them the backward walk is as fast. Decided from its own row estimate.
+
+    The GIN index cannot hand out its matches newest first, so an unbounded bitmap visits the heap for
+    every match (社保: 54,000 at 10^6 listings). By the same estimate the newest `limit` lie in the newest
+    limit / fraction ids: with an id window 1.5× that, PostgreSQL ANDs the GIN bitmap with a primary-key
+    range and visits only the matches inside it. The newest 1,001 at 10^6 listings: 社保 260 → 15 ms (the
+    backward walk was 130 ms), 电力 负荷 217–276 → 18 ms, 电 45 → 35 ms."""
     matches = count(terms, "postgresql", session)
-    listed = session.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'catalog_search'")).scalar()
-    if not matches or not listed or listed <= 0:
-        return
+    if len(terms) > 1 and matches:
+        # The planner takes words as independent (电力 负荷: 4,387 for 34,720 at 10^6) and the rarest word alone
+        # is the most there can be (电力: 50,967). Their geometric mean (14,953) is within 2.5× for the words
+        # that go together (电力 负荷, social insurance); for words that avoid each other (社保 loan: 1,786)
+        # the window is too narrow and the search asks again without it.
+        matches = math.isqrt(matches * min(count([term], "postgresql", session) for term in terms))
+    listed, first, last = session.execute(text(
+        "SELECT (SELECT reltuples FROM pg_class WHERE relname = 'catalog_search'), "
+        "min(listing_id), max(listing_id) FROM catalog_search")).one()
+    if not matches or not listed or listed <= 0 or last is None:
+        return None
     backward = limit / (matches / listed) * BACKWARD_ROW_US
-    bitmap = matches * BITMAP_MATCH_US
-    if bitmap < backward:
-        # On a small catalog it would otherwise scan the table, decompressing every tsvector.
-        session.execute(text("SET LOCAL enable_indexscan = off"))
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-    else:
+    # Matches per id rather than per listing: delisted listings leave gaps in the ids.
+    width = math.ceil(WINDOW_MARGIN * limit * (last - first + 1) / matches)
+    unbounded = matches * BITMAP_MATCH_US
+    # A rarer word's window is wide and saves few heap visits: 陈皮 (5,000 at 10^6) took 25 ms through a
+    # 300,000-id key range where its whole bitmap takes a few.
+    windowed = width * KEY_RANGE_US + min(matches, WINDOW_MARGIN * limit) * BITMAP_MATCH_US
+    if matches * GIN_POSTING_US + min(unbounded, windowed) >= backward:
         session.execute(text("SET LOCAL enable_bitmapscan = off"))
+        return None
+    # On a small catalog it would otherwise scan the table, decompressing every tsvector. Without index
+    # scans the join to the listings became a scan of all of them (45 ms at 10^5): nested loops it is.
+    session.execute(text("SET LOCAL enable_indexscan = off"))
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    session.execute(text("SET LOCAL enable_hashjoin = off"))
+    session.execute(text("SET LOCAL enable_mergejoin = off"))
+    return last - width if windowed < unbounded and last - width >= first else None
+
+
+def unplan(session) -> None:
+    """Back to the planner's own choices for the rest of the transaction, after the candidates.
+
+    plan_candidates' settings are for that one statement: left on, count's min/max over the key became a
+    bitmap scan of the whole table (250 ms at 10^6 listings), and the page's loading lost its index scans."""
+    session.execute(text("SELECT set_config(name, reset_val, true) FROM pg_settings "
+                         "WHERE name IN ('enable_bitmapscan', 'enable_indexscan', 'enable_seqscan', "
+                         "'enable_hashjoin', 'enable_mergejoin')"))
 
 
 def count(terms: list[str], dialect: str, session, *, examined: int = 0, oldest: int | None = None) -> int:
@@ -127,7 +176,9 @@ def count(terms: list[str], dialect: str, session, *, examined: int = 0, oldest:
     matching row (a common word at a million listings is seconds), so it estimates: for one term the
     planner's figure from the tsvector statistics is within about 1%; for several it assumes the words
     independent and was 80% off, so there the share of the examined matches among the newest listings
-    (ids from `oldest` up) is extended to the whole catalog. The response says the figure is not exact."""
+    (ids from `oldest` up) is extended to the whole catalog. The response says the figure is not exact.
+    plan_candidates' id window changes nothing here: search.py only keeps a windowed answer that holds more
+    than the candidates, and those are then the newest matches of all, as without it."""
     if dialect != "postgresql":
         return session.execute(text("SELECT count(*) FROM catalog_fts WHERE catalog_fts MATCH :match"),
                                {"match": " ".join(f'"{term}"' for term in terms)}).scalar()

@@ -26,11 +26,12 @@ def test_single_head():
         assert revision.doc.strip(), f"revision {revision.revision} has no message"
 
 
-def test_the_migration_builds_the_same_full_text_index_as_the_models():
+def test_the_migrations_build_the_same_full_text_index_as_the_models():
     script = ScriptDirectory(str(ROOT / "migrations"))
-    module = next(r.module for r in script.walk_revisions() if hasattr(r.module, "SQLITE_FTS"))
-    assert module.SQLITE_FTS == search_index.SQLITE_DDL
-    assert module.POSTGRES_FTS == search_index.POSTGRES_DDL
+    # Each revision that changes the index copies its statements; oldest first, they add up to search_index's.
+    modules = [revision.module for revision in reversed(list(script.walk_revisions()))]
+    assert tuple(s for module in modules for s in getattr(module, "SQLITE_FTS", ())) == search_index.SQLITE_DDL
+    assert tuple(s for module in modules for s in getattr(module, "POSTGRES_FTS", ())) == search_index.POSTGRES_DDL
 
 
 @contextmanager
@@ -62,6 +63,10 @@ def test_upgrade_head_matches_the_models_and_downgrades_cleanly(tmp_path):
                                                                        "include_object": include_object})
                 differences = compare_metadata(context, db.metadata)
                 assert differences == [], differences
+                if connection.dialect.name == "postgresql":  # storage settings are not in the models
+                    options = connection.execute(text(
+                        "SELECT reloptions FROM pg_class WHERE relname = 'catalog_search'")).scalar_one()
+                    assert options == ["toast_tuple_target=128"]
                 assert connection.execute(text("SELECT seq FROM audit_head")).scalar_one() == 0
             downgrade(revision="base")
             with db.engine.connect() as connection:
