@@ -198,14 +198,29 @@ class Database:
                 "largest_mb": {name: round(n / 1e6, 1) for name, n in rows}}
 
 
+CATALOG_TABLES = ("listings", "offers", "catalog_search", "catalog_facet_counts")
+
+
+def catalog_tables() -> list:
+    """The catalog's tables and every table they refer to, in creation order: what a search can touch."""
+    wanted, pending = set(), list(CATALOG_TABLES)
+    while pending:
+        table = db.metadata.tables[pending.pop()]
+        if table.name not in wanted:
+            wanted.add(table.name)
+            pending += [key.column.table.name for key in table.foreign_keys]
+    return [table for table in db.metadata.sorted_tables if table.name in wanted]
+
+
 def schema_fingerprint(kind: str, schema: str | None) -> str:
-    """A digest of every table and index the app creates (and the search index DDL): a kept catalog is reused
-    only while it still has the schema the app would build."""
+    """A digest of the catalog's tables and indexes (and the search index DDL): a kept catalog is reused only
+    while it still has the schema the app would build for searching. Features that add unrelated tables (trading,
+    consent…) leave it alone, so a 26-minute million-listing load is not redone for them."""
     from sqlalchemy.schema import CreateIndex, CreateTable
 
     dialect = catalog_data._dialect(kind)
     parts = []
-    for table in db.metadata.sorted_tables:
+    for table in catalog_tables():
         parts.append(str(CreateTable(table).compile(dialect=dialect)))
         parts += sorted(str(CreateIndex(ix).compile(dialect=dialect)) for ix in table.indexes)
     parts += list(search_index.SQLITE_DDL if kind == "sqlite" else search_index.POSTGRES_DDL)

@@ -225,34 +225,48 @@ def _scaled(counts: dict[str, Counter], factor: float) -> dict[str, Counter]:
             for facet, values in counts.items()}
 
 
-def _grouped_facets(raw: dict[str, str], filters: dict[str, object]) -> tuple[int, dict[str, list[tuple[str, int]]]]:
-    """Total and facets with no text and two or more filters, counting only listings that meet filters.
+def _view_count(view: str, facet: str, value: str) -> int:
+    """One maintained count: the listings in a one-filter view (filter_key) holding facet=value."""
+    return db.session.scalar(select(FacetCount.n).where(
+        FacetCount.filter_key == view, FacetCount.facet == facet, FacetCount.value == value)) or 0
 
-    A facet without a filter counts the listings meeting every filter, fetched once (index-backed where a
-    filter has an index) and tallied per column here. A filtered facet counts the listings meeting every other
-    filter: with two filters, that is the other filter's one-filter view in the maintained counts; with more, a
-    pass over those listings grouped by the facet's column alone."""
+
+def _grouped_facets(raw: dict[str, str], filters: dict[str, object],
+                    limit: int) -> tuple[int, dict[str, list[tuple[str, int]]], bool]:
+    """Total, facets and exactness with no text and two or more filters, counting only listings that meet filters.
+
+    A facet without a filter counts the listings meeting every filter and a filtered facet those meeting every
+    other filter. With two filters, the total and both filtered facets are maintained counts (the other
+    filter's one-filter view), and the unfiltered facets are tallied over the newest `limit` listings meeting
+    both, scaled when there are more (as a text search's are): at a million listings a pair of common values
+    holds tens of thousands. With more filters, each facet is a pass over the listings concerned."""
     listed = Listing.state == ListingState.LISTED
     # Core rows tallied in Python (SQLite's GROUP BY would sort them), a chunk at a time: thousands of rows held
     # at once set off the garbage collector's full passes over the whole application (~100 ms each).
     unfiltered = [facet for facet in FACETS if facet not in filters]
-    matching = db.session.connection().execute(
-        _where(select(*(CUBE[POSITION[facet]] for facet in unfiltered)).where(listed), filters))
-    total, counted = _tally(matching.partitions(CHUNK), unfiltered)
-    counts = {facet: _values(facet, values) for facet, values in counted.items()}
+    columns = select(*(CUBE[POSITION[facet]] for facet in unfiltered)).where(listed)
     if len(filters) == 2:
         (first, first_value), (second, second_value) = raw.items()
+        total = _view_count(f"{second}={second_value}", first, first_value)
+        newest = _where(columns, filters).order_by(Listing.id.desc()).limit(limit)
+        examined, counted = _tally(db.session.connection().execute(newest).partitions(CHUNK), unfiltered)
+        counts = {facet: _values(facet, values) for facet, values in counted.items()}
+        exact = examined >= total
+        if not exact:
+            counts = _scaled(counts, total / examined) if examined else counts
         counts |= _maintained({first: f"{second}={second_value}", second: f"{first}={first_value}"})
         # The views name providers by USCC already; only a counted provider facet needs naming.
         named = _named({facet: values for facet, values in counts.items() if facet not in filters})
-        return total, {facet: named[facet] if facet in named else _top(counts[facet]) for facet in FACETS}
+        return total, {facet: named[facet] if facet in named else _top(counts[facet]) for facet in FACETS}, exact
+    total, counted = _tally(db.session.connection().execute(_where(columns, filters)).partitions(CHUNK), unfiltered)
+    counts = {facet: _values(facet, values) for facet, values in counted.items()}
     for facet in filters:
         column = CUBE[POSITION[facet]]
         others = {other: value for other, value in filters.items() if other != facet}
         counts[facet] = _values(facet, Counter(dict(db.session.execute(
             _where(select(column, func.count()).where(listed), others).group_by(column)).all())))
     named = _named(counts)
-    return total, {facet: named[facet] for facet in FACETS}
+    return total, {facet: named[facet] for facet in FACETS}, True
 
 
 SORT_KEYS = {
@@ -308,6 +322,9 @@ def search_listings(query: Query) -> Page:
         base = _where(select(Listing.id).where(Listing.state == ListingState.LISTED), filters)
         ids = list(db.session.scalars(_ordered(base, sort).limit(query.per_page)
                                       .offset((query.page - 1) * query.per_page)))
-        total, facets = _counted_facets(raw) if len(filters) <= 1 else _grouped_facets(raw, filters)
+        if len(filters) <= 1:
+            total, facets = _counted_facets(raw)
+        else:
+            total, facets, exact = _grouped_facets(raw, filters, current_app.config["MARKETPLACE_SEARCH_CANDIDATES"])
     return Page(items=cards.load_cards(ids), total=total, page=query.page, per_page=query.per_page, sort=sort,
                 facets=facets, exact=exact)

@@ -183,3 +183,22 @@ def test_a_common_word_examines_only_the_newest_matches(shelf_app, shelf):
         assert _page(q="陈皮").exact, "three matches, three examined: exact"
     finally:
         app.config["MARKETPLACE_SEARCH_CANDIDATES"] = default
+
+
+def test_two_filters_over_many_listings_tally_only_the_newest(shelf_app, shelf):
+    """The total and both filtered facets stay exact (maintained counts); the other facets come from the newest
+    matches, scaled to the total, and the page says so."""
+    app = shelf_app[0]
+    filters = {"security_level": "general", "venue": "main"}
+    total, facets = _recount(filters)
+    assert _page(filters=filters).exact and _page(filters=filters).total == total >= 2
+    default = app.config["MARKETPLACE_SEARCH_CANDIDATES"]
+    app.config["MARKETPLACE_SEARCH_CANDIDATES"] = 1
+    try:
+        page = _page(filters=filters)
+        assert page.exact is False and page.total == total
+        assert page.facets["security_level"] == facets["security_level"]
+        assert page.facets["venue"] == facets["venue"]
+        assert sum(n for _value, n in page.facets["sector"]) == total, "one examined, scaled to the total"
+    finally:
+        app.config["MARKETPLACE_SEARCH_CANDIDATES"] = default
