@@ -16,13 +16,14 @@ from sqlalchemy import or_, select
 
 from compliance import contracts as contract_rules
 from compliance import crossborder, signing
-from compliance.vocabulary import DELIVERY_REGIONS, LEGAL_BASES
+from compliance.vocabulary import DELIVERY_REGIONS, LEGAL_BASES, PRICE_MODES, SCENARIOS, label
 from marketplace import keys, policy
 from marketplace.catalog.models import Listing, Offer
 from marketplace.catalog.states import ListingState
 from marketplace.database import unit_of_work
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.i18n import lang
 from marketplace.lifecycle import transition
 from marketplace.trading.models import AccessRequest, Contract, Signature
 from marketplace.trading.states import (
@@ -54,7 +55,8 @@ def _check_request(listing: Listing, offer: Offer, fields: dict) -> None:
     errors: dict[str, list[str]] = {}
     if fields["scenario"] not in (version.scenarios or []):
         errors["scenario"] = [_("Choose one of the product's listed scenarios: %(list)s.",
-                                list=", ".join(version.scenarios or []) or "-")]
+                                list=", ".join(label(SCENARIOS, code, lang()) for code in version.scenarios or [])
+                                or "-")]
     if fields["legal_basis"] not in LEGAL_BASES:
         errors["legal_basis"] = [_("Unknown legal basis.")]
     elif version.holds_pi and fields["legal_basis"] == "not_personal":
@@ -201,7 +203,8 @@ def _approve(request: AccessRequest, *, actor, reason: str, price_minor: int | N
         request.agreed_price_minor = price_minor
     elif price_minor is not None:
         raise ValidationFailed(_("Only a negotiable offer takes a price at approval."),
-                               errors={"price_minor": [_("This offer's price is %(mode)s.", mode=offer.pricing_mode)]})
+                               errors={"price_minor": [_("This offer's price is %(mode)s.",
+                                                         mode=label(PRICE_MODES, offer.pricing_mode, lang()))]})
     _record_decision(request, actor, reason)
     transition(request, ACCESS_REQUEST, RequestAction.APPROVE, actor=actor, reason=reason or None)
     return _generate_contract(request, actor)
