@@ -1,0 +1,1 @@
+"""Delivery: data reaches a buyer only under a live contract (files, consent-gated records, k-threshold aggregates)."""

@@ -1,0 +1,86 @@
+"""The one check every delivery call runs at request time: the caller's organisation holds this contract, the
+contract is active and within term, the declared purpose is the contract's, the delivery mode is the product's,
+and the contract's rate limit is not spent. Nothing is cached: expiry, termination or a suspended listing take
+effect on the very next call. Successful calls are metered (per-call offers bill each call)."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import gettext as _
+from limits import RateLimitItemPerMinute, storage, strategies
+
+from marketplace import policy
+from marketplace.delivery.models import UsageRecord
+from marketplace.errors import N_, DomainError, Forbidden, NotFound
+from marketplace.extensions import db
+from marketplace.trading.models import Contract
+from marketplace.trading.states import ContractState
+from marketplace.types import utcnow
+
+MODES = ("file", "api", "aggregate")
+KINDS = ("files", "records", "aggregates")
+
+
+class RateLimited(DomainError):
+    status = 429
+    title = N_("Too many requests")
+
+
+class Gone(DomainError):
+    status = 410
+    title = N_("Gone")
+
+
+def _limiter() -> strategies.FixedWindowRateLimiter:
+    """One fixed-window limiter per app: Redis when REDIS_URL is set (shared by every app server), else memory."""
+    limiter = current_app.extensions.get("delivery_limiter")
+    if limiter is None:
+        limiter = strategies.FixedWindowRateLimiter(
+            storage.storage_from_string(current_app.config.get("REDIS_URL") or "memory://"))
+        current_app.extensions["delivery_limiter"] = limiter
+    return limiter
+
+
+def _spend_rate(contract: Contract) -> None:
+    per_minute = int(current_app.config.get("MARKETPLACE_DELIVERY_RATE_PER_MINUTE", 60))
+    if not _limiter().hit(RateLimitItemPerMinute(per_minute), "delivery", str(contract.id)):
+        raise RateLimited(_("Contract %(number)s is limited to %(n)d delivery calls a minute; try again shortly.",
+                            number=contract.number, n=per_minute))
+
+
+def entitle(contract_id: int, *, actor, purpose: str, mode: str) -> Contract:
+    """Return the contract when this call may receive data under it, else raise (404, 403, 429)."""
+    contract = db.session.get(Contract, contract_id)
+    if contract is None or not policy.allowed(policy.can_receive_delivery, actor, contract):
+        # Another organisation's contract is not even confirmed to exist.
+        raise NotFound(_("No such contract."))
+    now = utcnow()
+    if contract.state == ContractState.EXPIRED or (
+            contract.state == ContractState.ACTIVE and contract.ends_at is not None and now >= contract.ends_at):
+        raise Forbidden(_("Contract %(number)s has expired: no data is delivered under it.", number=contract.number))
+    if contract.state == ContractState.TERMINATED:
+        raise Forbidden(_("Contract %(number)s was terminated: no data is delivered under it.",
+                          number=contract.number))
+    if contract.state != ContractState.ACTIVE:
+        raise Forbidden(_("Contract %(number)s is not active yet (%(state)s): no data is delivered before it is.",
+                          number=contract.number, state=contract.state))
+    if contract.listing is not None and contract.listing.state == "suspended":
+        raise Forbidden(_("The exchange has suspended this product's listing: delivery is paused."))
+    if purpose != contract.request.scenario:
+        raise Forbidden(_("The declared purpose is another purpose than contract %(number)s's (%(scenario)s).",
+                          number=contract.number, scenario=contract.request.scenario))
+    if mode not in (contract.version.delivery_modes or []):
+        raise Forbidden(_("This product is not delivered by %(mode)s; its delivery modes are: %(modes)s.",
+                          mode=mode, modes=", ".join(contract.version.delivery_modes or []) or "-"))
+    _spend_rate(contract)
+    return contract
+
+
+def meter(contract: Contract, *, actor, kind: str, units: int, billable: bool = True,
+          detail: dict | None = None) -> UsageRecord:
+    """One usage line, in the caller's transaction. A per-call offer bills each call that delivers data."""
+    price = (contract.offer.price_minor or 0) if contract.pricing_mode == "per_call" and billable else 0
+    record = UsageRecord(contract_id=contract.id, actor_id=actor.id, kind=kind, units=units, billable_minor=price,
+                         currency=contract.currency, detail=detail or {})
+    db.session.add(record)
+    return record
