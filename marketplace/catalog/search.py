@@ -15,6 +15,7 @@ totals and facet counts are scaled from them.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -183,6 +184,8 @@ def _tally(chunks: Iterable[Sequence[tuple]], facets: Sequence[str]) -> tuple[in
     total = 0
     for chunk in chunks:
         total += len(chunk)
+        if not facets:
+            continue
         for facet, column in zip(facets, zip(*chunk, strict=True), strict=True):
             counted[facet].update(column)
     return total, counted
@@ -244,7 +247,8 @@ def _grouped_facets(raw: dict[str, str], filters: dict[str, object],
     # Core rows tallied in Python (SQLite's GROUP BY would sort them), a chunk at a time: thousands of rows held
     # at once set off the garbage collector's full passes over the whole application (~100 ms each).
     unfiltered = [facet for facet in FACETS if facet not in filters]
-    columns = select(*(CUBE[POSITION[facet]] for facet in unfiltered)).where(listed)
+    # With every facet filtered there is nothing to tally but the rows themselves.
+    columns = select(*(CUBE[POSITION[facet]] for facet in unfiltered) if unfiltered else (Listing.id,)).where(listed)
     if len(filters) == 2:
         (first, first_value), (second, second_value) = raw.items()
         total = _view_count(f"{second}={second_value}", first, first_value)
@@ -282,33 +286,32 @@ def _text_search(query: Query, filters: dict, limit: int):
     """Everything about a text query from its (at most `limit`) candidates, fetched once as narrow rows."""
     dialect = db.session.get_bind().dialect.name
     # One more than the limit, to know whether there were more.
-    after = search_index.plan_candidates(query.terms, limit + 1, db.session) if dialect == "postgresql" else None
-    while True:
-        hits = search_index.candidates(query.terms, dialect, limit + 1, after=after)
-        # Core rather than ORM execution: these are up to `limit` plain rows, not objects.
-        rows = db.session.connection().execute(
-            select(*CUBE, Listing.id, Listing.min_price_minor, Listing.sort_name, hits.c.score)
-            .join(hits, hits.c.listing_id == Listing.id).where(Listing.state == ListingState.LISTED)).all()
-        # A full id window holds the newest limit + 1 matches of all; one that came up short (the estimate
-        # was high) proves nothing about older listings, so they are all looked at again.
-        if after is None or len(rows) > limit:
-            break
-        after = None
-    if dialect == "postgresql":
-        search_index.unplan(db.session)
+    plan = search_index.plan_candidates(query.terms, limit + 1, db.session) if dialect == "postgresql" else None
+    # Only a relevance sort reads the score: the others skip reading the term strings it is computed from.
+    hits = search_index.candidates(query.terms, dialect, limit + 1, after=plan.after if plan else None,
+                                   scored=query.effective_sort == "relevance")
+    # Core rather than ORM execution: these are up to `limit` plain rows, not objects.
+    rows = db.session.connection().execute(
+        select(*CUBE, Listing.id, Listing.min_price_minor, Listing.sort_name, hits.c.score)
+        .join(hits, hits.c.listing_id == Listing.id).where(Listing.state == ListingState.LISTED)).all()
+    if plan is not None:
+        search_index.unplan(plan, db.session)
     exact = len(rows) <= limit
     rows = rows if exact else sorted(rows, key=lambda row: -row.id)[:limit]
     total, counts, matched = _accumulate(Counter(tuple(row[:len(CUBE)]) for row in rows), filters)
     if not exact:
         everything = max(search_index.count(query.terms, dialect, db.session, examined=matched,
-                                            oldest=rows[-1].id), matched + 1)
+                                            oldest=rows[-1].id, plan=plan), matched + 1)
         factor = everything / matched
         counts = _scaled(counts, factor)
         total = everything if not filters else round(total * factor)
-    kept = [row for row in rows if all(_holds(row, facet, value) for facet, value in filters.items())]
-    kept.sort(key=SORT_KEYS[query.effective_sort])
-    start = (query.page - 1) * query.per_page
-    return [row.id for row in kept[start:start + query.per_page]], total, counts, exact
+    kept = rows
+    if filters:
+        kept = [row for row in rows if all(_holds(row, facet, value) for facet, value in filters.items())]
+    # Only the rows up to the end of the page are ranked (a page of 20 among 1,001 candidates).
+    end = query.page * query.per_page
+    ranked = heapq.nsmallest(end, kept, key=SORT_KEYS[query.effective_sort])
+    return [row.id for row in ranked[end - query.per_page:]], total, counts, exact
 
 
 def search_listings(query: Query) -> Page:

@@ -202,3 +202,10 @@ def test_two_filters_over_many_listings_tally_only_the_newest(shelf_app, shelf):
         assert sum(n for _value, n in page.facets["sector"]) == total, "one examined, scaled to the total"
     finally:
         app.config["MARKETPLACE_SEARCH_CANDIDATES"] = default
+
+
+def test_every_facet_filtered_at_once_still_counts(shelf, world):
+    filters = {"sector": "energy", "product_type": "dataset", "delivery": "api", "pricing": "one_off",
+               "security_level": "general", "region": "440703", "provider": world.provider_a.uscc, "venue": "main"}
+    page = _page(filters=filters)
+    assert (page.total, page.facets) == _recount(filters)
