@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, send_from_directory, session
+from flask_smorest.spec.plugins import integerconverter2paramschema
+from werkzeug.routing import IntegerConverter
 
 from marketplace import config as settings
 from marketplace.database import configure_engine
@@ -12,6 +14,15 @@ from marketplace.errors import register_error_handlers
 from marketplace.extensions import api, babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` capped at the largest row id (PostgreSQL INTEGER): a larger number is no such page (404), never a
+    database error (PostgreSQL: integer out of range; SQLite: OverflowError past 2**63 - 1)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
 LANGUAGES = ("zh_CN", "en")
 
 
@@ -29,7 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
+    # Before any route exists: `<int:…>` in every URL rule means a row id that fits the database's 64-bit integer.
+    app.url_map.converters["int"] = RowIdConverter
     api.init_app(app, spec_kwargs={"info": {"description": "Register, review, certify and list data products."}})
+    api.register_converter(RowIdConverter, integerconverter2paramschema)
     _document_security(api)
     _register_features(app)
     register_error_handlers(app)
@@ -75,6 +89,10 @@ def _register_features(app: Flask) -> None:
     from marketplace.catalog import dcat_views
     from marketplace.catalog import services as catalog_services
     from marketplace.catalog import views as catalog_views
+    from marketplace.consent import api as consent_api
+    from marketplace.consent import views as consent_views
+    from marketplace.delivery import api as delivery_api
+    from marketplace.delivery import views as delivery_views
     from marketplace.notifications import api as notifications_api
     from marketplace.notifications import views as notifications_views
     from marketplace.payments import api as payments_api
@@ -90,15 +108,21 @@ def _register_features(app: Flask) -> None:
     oauth.init_app(app)
     for blueprint in (accounts_views.blueprint, products_views.blueprint, registration_views.blueprint,
                       catalog_views.blueprint, dcat_views.blueprint, payments_api.webhooks, trading_views.blueprint,
-                      payments_views.blueprint, notifications_views.blueprint):
+                      payments_views.blueprint, notifications_views.blueprint, consent_views.blueprint):
         app.register_blueprint(blueprint)
     # Stripe signs its webhooks; it cannot send our CSRF token.
     csrf.exempt(payments_api.webhooks)
     for blueprint in (catalog_api.blueprint, catalog_api.listing_blueprint, accounts_api.blueprint,
                       products_api.blueprint, registration_api.blueprint, trading_api.requests_blueprint,
                       trading_api.contracts_blueprint, payments_api.blueprint, payments_api.finance_blueprint,
-                      notifications_api.blueprint):
+                      notifications_api.blueprint, consent_api.requests_blueprint, consent_api.consents_blueprint,
+                      consent_api.certificates_blueprint):
         # The JSON API checks CSRF itself for cookie-authenticated calls (accounts.guard); bearer calls need none.
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    # Delivery: brokers' releases; buyers' files, consent-gated records and aggregates (CSRF as above).
+    app.register_blueprint(delivery_views.blueprint)
+    for blueprint in (delivery_api.releases_blueprint, delivery_api.blueprint):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
     cli.register(app)

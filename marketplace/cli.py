@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from marketplace.backup import backup, restore
 from marketplace.errors import DomainError
 
 
@@ -89,6 +90,7 @@ def create_client(email, scopes, name):
 def housekeeping():
     """Time-driven transitions: register products whose notice ended; expire certificates, access requests and
     contracts; repair missed payment events; resend undelivered webhooks. Idempotent."""
+    from marketplace.consent import services as consent
     from marketplace.notifications import delivery
     from marketplace.payments import services as payments
     from marketplace.registration import certificates, services
@@ -97,7 +99,8 @@ def housekeeping():
     logged = certificates.log_unlogged_certificates()
     registered = services.register_due_products()
     _emit({**registered, "expired": certificates.expire_due_certificates(), "logged": logged,
-           **trading.expire_due(), "payments": payments.reconcile(), **delivery.retry_undelivered()})
+           **trading.expire_due(), **consent.expire_due(), "payments": payments.reconcile(),
+           **delivery.retry_undelivered()})
 
 
 @demo.command("load")
@@ -210,5 +213,6 @@ def payments_reconcile(days):
 
 
 def register(app: Flask) -> None:
-    for command in (orgs, users, clients, housekeeping, demo, compliance_cli, audit_cli, log_cli, payments_cli):
+    for command in (orgs, users, clients, housekeeping, demo, compliance_cli, audit_cli, log_cli, payments_cli,
+                    backup, restore):
         app.cli.add_command(command)

@@ -68,8 +68,8 @@ def load(instance_path: Path) -> dict:
         "MARKETPLACE_NOTICE_PERIOD_HOURS": 72,
         "MARKETPLACE_CERTIFICATE_YEARS": 3,
         "MARKETPLACE_SAMPLE_MAX_BYTES": 10 * 1024 * 1024,
-        "MARKETPLACE_TOKEN_SECONDS": 3600,
-        "MARKETPLACE_PASSWORD_HASH": "scrypt",
+        "MARKETPLACE_TOKEN_SECONDS": 3600,  # nosec B105 # a lifetime in seconds, not a secret
+        "MARKETPLACE_PASSWORD_HASH": "scrypt",  # nosec B105 # the hash method, not a password
         "MARKETPLACE_FILES_DIR": str(instance_path / "files"),
         # Sector zones of the catalog (venues besides "main"), as sector codes; a JSON list in the environment.
         "MARKETPLACE_CATALOG_ZONES": ["finance", "agriculture", "energy", "health", "social_security"],
@@ -84,6 +84,10 @@ def load(instance_path: Path) -> dict:
         # Notification e-mails go out when set: smtp://host:port, smtp+starttls://user:pass@host:587, smtps://…
         "MARKETPLACE_SMTP_URL": "",
         "MARKETPLACE_MAIL_FROM": "noreply@localhost",
+        # Delivery calls per contract per minute (shared through Redis when REDIS_URL is set), and the smallest
+        # group an aggregate-only query may return (k).
+        "MARKETPLACE_DELIVERY_RATE_PER_MINUTE": 60,
+        "MARKETPLACE_AGGREGATE_MIN_GROUP": 10,
         # Card payments through Stripe when a key is set; offline bank-transfer settlement always.
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),

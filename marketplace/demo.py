@@ -13,7 +13,7 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import func, select
 
 from marketplace import demo_data as data
@@ -22,6 +22,10 @@ from marketplace.accounts.models import Organization, User
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Listing
 from marketplace.catalog.schemas import OfferInSchema
+from marketplace.consent import services as consents
+from marketplace.consent.models import Consent
+from marketplace.delivery import services as delivery
+from marketplace.delivery.models import Release
 from marketplace.extensions import db
 from marketplace.payments import services as payments
 from marketplace.products import services as products
@@ -36,6 +40,7 @@ from marketplace.trading.models import AccessRequest, Contract
 from marketplace.types import utcnow
 
 ACCOUNTS_FILE = "demo-accounts.txt"
+DEMO_BASE_URL = "http://127.0.0.1:8000"
 
 EVIDENCE_TITLES = {
     "SRC-02": ("数据来源合法性承诺书", "source-legality-commitment.txt"),
@@ -79,6 +84,15 @@ PASS_NOTES = {
 
 def load() -> dict:
     """Build the demo exchange, or top it up; returns what was created, what exists and new accounts."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return _load()
+    # Run from the CLI: contracts and consent notices carry absolute links, built for where `make run` serves.
+    base_url = current_app.config.get("MARKETPLACE_DEMO_BASE_URL") or DEMO_BASE_URL
+    with current_app.test_request_context(base_url=base_url):
+        return _load()
+
+
+def _load() -> dict:
     run = _Run()
     for spec in data.ORGANIZATIONS:
         run.organization(spec)
@@ -100,8 +114,12 @@ def load() -> dict:
     for spec in data.PRODUCTS:
         if spec.target != "registered":
             run.product(spec)
+    for release in data.RELEASES:
+        run.release(release)
     for trade in data.TRADES:
         run.trade(trade)
+    for consent in data.CONSENTS:
+        run.consent(consent)
     return run.report()
 
 
@@ -253,6 +271,29 @@ class _Run:
             payments.confirm_offline(payment.id, bank_reference=f"DEMO-{payment.reference}",
                                      actor=self.users["finance@exchange.demo"])
 
+    def release(self, spec: data.ReleaseSpec) -> None:
+        """Publish the product's first release (its rows loaded for record delivery), unless it has one."""
+        product_id = self.existing[spec.product]
+        if db.session.scalar(select(Release.id).where(Release.product_id == product_id).limit(1)):
+            return
+        broker = self.users[next(p.broker for p in data.PRODUCTS if p.key == spec.product)]
+        delivery.publish_release(product_id, files=[delivery.Upload(filename=spec.filename, data=spec.make())],
+                                 notes=spec.notes, actor=broker)
+        self.created["releases"] += 1
+
+    def consent(self, spec: data.ConsentSpec) -> None:
+        """The bank asks the person through its contract; left pending for them. Skipped once asked."""
+        buyer, subject = self.users[spec.buyer], self.users[spec.subject]
+        contract_id = db.session.scalar(select(Contract.id).where(
+            Contract.product_id == self.existing[spec.product], Contract.buyer_org_id == buyer.org_id))
+        if contract_id is None or db.session.scalar(select(Consent.id).where(
+                Consent.contract_id == contract_id, Consent.subject_user_id == subject.id).limit(1)):
+            return
+        id_number = next(u["id_number"] for u in data.USERS if u["email"] == spec.subject)
+        consents.request_consent(contract_id=contract_id, id_number=id_number, categories=list(spec.categories),
+                                 retention_days=spec.retention_days, purpose_text=spec.purpose_text, actor=buyer)
+        self.created["consent_requests"] += 1
+
     def new_version(self, spec: data.ProductSpec) -> None:
         """Edit a registered product: a draft version 2 opens, holding the commitment it needs."""
         product_id, broker = self.existing[spec.key], self.users[spec.broker]
@@ -298,12 +339,12 @@ class _Run:
         result = {
             "created": {key: self.created.get(key, 0) for key in (
                 "organizations", "users", "products", "versions", "samples", "evidence", "objections",
-                "certificates", "listings", "access_requests", "contracts")},
+                "certificates", "listings", "releases", "access_requests", "contracts", "consent_requests")},
             "existing": {
                 "organizations": _count(Organization), "users": _count(User), "products": _count(Product),
                 "versions": _count(ProductVersion), "certificates": _count(Certificate),
                 "listings": _count(Listing), "access_requests": _count(AccessRequest),
-                "contracts": _count(Contract),
+                "contracts": _count(Contract), "releases": _count(Release), "consents": _count(Consent),
                 "versions_by_state": dict(sorted(states.items())),
                 "products_by_latest_state": dict(sorted(latest.items())),
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import random
@@ -45,6 +46,9 @@ PENDING_APPLICATION = {
     "admin_name": "司徒志强", "admin_email": "broker@wuyitour.demo",
 }
 
+# The demo citizen, a flexibly employed resident of Pengjiang district whose payment record is in the release.
+CITIZEN_ID = make_resident_id("44070319880612452")
+
 # Each organisation's first member administers its membership; the exchange's reviewer does not.
 USERS = [
     {"email": "admin@exchange.demo", "name": "梁嘉怡", "role": "admin", "org": "exchange"},
@@ -59,7 +63,7 @@ USERS = [
     {"email": "buyer@jmrcb.demo", "name": "谭家豪", "role": "buyer", "org": "jmrcb"},
     {"email": "buyer@moumoubank.demo", "name": "区颖琪", "role": "buyer", "org": "moumoubank"},
     {"email": "subject@citizen.demo", "name": "吴雅婷", "role": "subject", "org": None,
-     "id_number": make_resident_id("44070319880612452")},
+     "id_number": CITIZEN_ID},
 ]
 
 
@@ -82,7 +86,7 @@ def field_dictionary(columns: list[Col]) -> list[dict]:
 
 def sample_csv(columns: list[Col], rows: int, seed: int) -> bytes:
     """A UTF-8 CSV whose header and value types follow the columns; the same seed gives the same bytes."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # repeatable demo data from a seed, not a secret
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.name for c in columns])
@@ -199,6 +203,59 @@ SI_PAYMENT_COLUMNS = [
     Col("连续缴费月数", "integer", "截至当月连续缴费月数", integer(6, 240)),
     Col("缴费状态", "string", "正常 / 中断 / 补缴", pick("正常", "正常", "正常", "中断", "补缴")),
 ]
+# One row per flexibly employed person: every cell relates to that person, so every field is personal; the ID
+# number and the contribution base (which reveals income) are sensitive (PIPL art. 28, GB/T 35273 annex B).
+FLEX_INSURANCES = ("企业职工基本养老保险", "职工基本医疗保险", "企业职工基本养老保险、职工基本医疗保险")
+FLEX_STATES = ("正常缴费", "正常缴费", "正常缴费", "正常缴费", "暂停缴费", "补缴")
+FLEX_LATEST_MONTHS = ("2025-06", "2025-05", "2025-04", "2025-03", "2024-12", "2024-09")
+
+
+def full_name(rng: random.Random, _i: int) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def flex_resident_id(rng: random.Random, _i: int) -> str:
+    """A Jiangmen resident ID of a working-age person: district, a real birth date 1965-2004, any sequence."""
+    year, month = rng.randint(1965, 2004), rng.randint(1, 12)
+    birth = f"{year}{month:02d}{rng.randint(1, calendar.monthrange(year, month)[1]):02d}"
+    return make_resident_id(rng.choice(list(DISTRICTS)) + birth + f"{rng.randint(0, 999):03d}")
+
+
+FLEX_COLUMNS = [
+    Col("身份证号", "string", "公民身份号码（识别参保人；仅以密钥哈希保存，交付时脱敏）", flex_resident_id,
+        pi=True, sensitive=True),
+    Col("姓名", "string", "参保人姓名", full_name, pi=True),
+    Col("参保险种", "string", "以灵活就业人员身份参保的险种", pick(*FLEX_INSURANCES), pi=True),
+    Col("缴费月数", "integer", "累计实际缴费月数", integer(6, 240), pi=True),
+    Col("最近缴费月份", "string", "最近一次缴费所属月份（YYYY-MM）", pick(*FLEX_LATEST_MONTHS), pi=True),
+    Col("月缴费基数", "decimal", "月缴费基数（元），反映收入水平", decimal(4588, 27501), pi=True, sensitive=True),
+    Col("缴费状态", "string", "正常缴费 / 暂停缴费 / 补缴", pick(*FLEX_STATES), pi=True),
+]
+FLEX_RELEASE_ROWS = 3000
+
+
+def flex_release_csv(rows: int = FLEX_RELEASE_ROWS, *, seed: int = 20250701,
+                     include: tuple[tuple[str, str], ...] = ()) -> bytes:
+    """The published payment records: `rows` distinct people with valid Jiangmen resident IDs; the people in
+    `include` ((id number, name)) are among them, spread through the file. Same arguments, same bytes."""
+    rng = random.Random(seed)  # nosec B311 # repeatable demo data from a seed, not a secret
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.name for c in FLEX_COLUMNS])
+    placed = {rows * (n + 1) // (len(include) + 1): person for n, person in enumerate(include)}
+    seen = {id_number for id_number, _name in include}
+    for i in range(rows):
+        cells = [c.make(rng, i) for c in FLEX_COLUMNS]
+        if i in placed:
+            cells[0], cells[1] = placed[i]
+        else:
+            while cells[0] in seen:
+                cells[0] = flex_resident_id(rng, i)
+            seen.add(cells[0])
+        writer.writerow(cells)
+    return out.getvalue().encode("utf-8")
+
+
 SI_STATS_COLUMNS = [
     Col("统计月份", "string", "YYYY-MM", month(2022)),
     Col("区县", "string", "区县名称", pick(*DISTRICTS.values())),
@@ -339,6 +396,29 @@ PRODUCTS = [
              "pricing_mode": "negotiable", "term_months": 36},
         )),
     ProductSpec(
+        "si_flex_records", "publicdata", "broker@publicdata.demo", "registered", {
+            "name": "灵活就业人员参保缴费记录（个人授权核验）",
+            "name_en": "Social-insurance payment records (verified with the person's consent)",
+            "product_type": "api", "sector": "social_security", "scenarios": ["credit_support"],
+            "description": "灵活就业人员本人单独同意后，其指定的银行按身份证号逐人核验参保险种、累计缴费月数、"
+                           "最近缴费月份、缴费基数与缴费状态，用于线上小额信用贷款（闪电贷）授信；"
+                           "每次查询只返回本人同意的字段，原始数据不出域。",
+            "source_type": "public_data",
+            "source_description": "市人力资源和社会保障局社会保险缴费数据中以灵活就业人员身份参保的记录，"
+                                  "依公共数据授权运营协议开发利用。",
+            "coverage_population": "江门市以灵活就业人员身份参保者（演示数据 3,000 人）",
+            "time_range_start": "2019-01-01", "time_range_end": "2025-06-30", "scale": "每人一条汇总记录",
+            "update_frequency": "monthly", "holds_pi": True, "sensitive_pi": True, "security_level": "important",
+            "delivery_modes": ["api"], "price_mode": "per_call",
+            "usage_scope": "仅限本人授权的银行用于小额信贷授信；不得用于征信评分，不得转售。"},
+        columns=FLEX_COLUMNS, rows=30,
+        evidence=("SRC-02", "SRC-05", "PI-03", "PI-05", "CLS-04", "LEG-01", "FIN-01"), venue="social_security",
+        offers=(
+            {"name": "按次核验（经本人同意）", "name_en": "Per lookup (with the person's consent)",
+             "pricing_mode": "per_call", "price_minor": 100, "term_months": 12,
+             "usage_scope": "仅限本人授权的银行用于小额信贷授信；不得用于征信评分，不得转售。"},
+        )),
+    ProductSpec(
         "chenpi_env", "chenpi", "broker@chenpi.demo", "draft", {
             "name": "新会柑种植气象与土壤环境数据", "name_en": "Xinhui Citrus Orchard Weather and Soil Data",
             "product_type": "dataset", "sector": "agriculture", "scenarios": ["precision_agriculture"],
@@ -445,4 +525,44 @@ TRADES = [
         "scenario": "supply_chain_finance", "purpose": "陈皮仓单质押的货值评估",
         "legal_basis": "not_personal", "term_months": 12, "expected_volume": "每月查询约 200 次",
         "delivery_region": "domestic", "responsible_person": "区颖琪", "responsible_contact": "0750-3366002"}),
+    # 闪电贷: the rural commercial bank checks applicants' payment records, each with the person's own consent.
+    TradeSpec("si_flex_records", 0, "buyer@jmrcb.demo", "active", {
+        "scenario": "credit_support", "purpose": "闪电贷：线上小额信用贷款授信前，经申请人本人同意核验其参保缴费情况",
+        "legal_basis": "consent", "term_months": 12, "expected_volume": "每月约 1,500 次核验",
+        "delivery_region": "domestic", "responsible_person": "谭家豪", "responsible_contact": "0750-3188001"}),
+]
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    """A release the product's broker publishes once (the loader skips a product that has any release)."""
+
+    product: str          # ProductSpec key
+    filename: str
+    notes: str
+    make: Callable[[], bytes]
+
+
+RELEASES = [
+    ReleaseSpec("si_flex_records", "flex-payment-records-2025-06.csv", "2025 年 6 月数据（演示：3,000 名参保人）",
+                lambda: flex_release_csv(include=((CITIZEN_ID, "吴雅婷"),))),
+]
+
+
+@dataclass(frozen=True)
+class ConsentSpec:
+    """A bank asks a person, under its contract for `product`, for consent; left for the person to decide."""
+
+    product: str          # ProductSpec key
+    buyer: str            # e-mail of the asking buyer
+    subject: str          # e-mail of the data subject
+    categories: tuple[str, ...]
+    retention_days: int
+    purpose_text: str
+
+
+CONSENTS = [
+    ConsentSpec("si_flex_records", "buyer@jmrcb.demo", "subject@citizen.demo",
+                ("姓名", "参保险种", "缴费月数", "最近缴费月份", "月缴费基数", "缴费状态"), 90,
+                "申请江门农商银行“闪电贷”线上小额信用贷款时，核验您的社保参保缴费情况，用于授信审批。"),
 ]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import http
 import logging
 
+import marshmallow as ma
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,33 @@ class Conflict(DomainError):
 class ValidationFailed(DomainError):
     status = 422
     title = N_("Validation failed")
+
+
+class ProblemSchema(ma.Schema):
+    """The problem body that `problem()` writes (RFC 9457), for the OpenAPI document only."""
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    errors = ma.fields.Dict(metadata={"description": "Messages by field name."})
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api documenting its error responses as what they are: problem+json with `ProblemSchema`."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, "application/problem+json")
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, "application/problem+json")
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 def wants_json() -> bool:
@@ -109,6 +141,17 @@ def register_error_handlers(app: Flask) -> None:
             response = app.make_response(response)
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    @app.errorhandler(DataError)
+    def _refused_value(exc: DataError):
+        # A value no schema stopped but the database cannot hold (PostgreSQL: a NUL byte in text, a number out of
+        # range): the client's bad input, so a 400, logged to show which validation let it through.
+        log.warning("database refused a value on %s %s: %s", request.method, request.path, exc.orig)
+        from marketplace.extensions import db
+
+        db.session.rollback()
+        return _render(400, "Bad request", "A value of the request cannot be stored or looked up (NUL byte, "
+                                           "number out of range).")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

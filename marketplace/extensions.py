@@ -3,11 +3,12 @@
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from marketplace.errors import ProblemApi
 
 # Stable constraint names keep Alembic's autogenerate and downgrades deterministic on both databases.
 NAMING_CONVENTION = {
@@ -28,4 +29,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-api = Api()
+api = ProblemApi()

@@ -11,12 +11,12 @@ log = logging.getLogger(__name__)
 
 # What an API client may be granted, by the role of the user who creates it.
 SCOPES_BY_ROLE = {
-    "broker": ("products", "listings", "trading", "contracts:sign", "objections"),
-    "buyer": ("trading", "contracts:sign", "objections"),
+    "broker": ("products", "listings", "trading", "contracts:sign", "delivery", "objections"),
+    "buyer": ("trading", "contracts:sign", "delivery", "objections"),
     "reviewer": ("reviews", "objections"),
     "admin": ("admin", "listings", "trading", "objections"),
     "finance": ("trading", "payments", "objections"),
-    "subject": ("objections",),
+    "subject": ("consents", "objections"),
 }
 
 SCOPES = {
@@ -28,6 +28,8 @@ SCOPES = {
     "trading": "Request access and pay (buyers), decide requests (brokers), read your organisation's contracts.",
     "contracts:sign": "Sign contracts on behalf of your organisation.",
     "payments": "Confirm bank-transfer settlements (exchange finance).",
+    "consents": "Grant and withdraw your consents (data subjects).",
+    "delivery": "Receive data under your organisation's active contracts (buyers); publish releases (brokers).",
 }
 
 EDITABLE_PRODUCT_STATES = ("draft", "changes_requested")
@@ -203,6 +205,24 @@ def can_confirm_payment(user, payment) -> bool:
             and payment.state in ("requires_payment", "processing"))
 
 
+def is_data_subject(user) -> bool:
+    return _signed_in(user) and user.role == "subject"
+
+
+def can_request_consent(user, contract) -> bool:
+    """The buyer asks a person for consent through its own contract (PIPL art. 23: the recipient asks)."""
+    return _buys(user, contract)
+
+
+def is_consent_subject(user, consent) -> bool:
+    return is_data_subject(user) and consent.subject_user_id == user.id
+
+
+def can_view_consent(user, consent) -> bool:
+    return (is_consent_subject(user, consent) or _buys(user, consent.contract)
+            or (is_exchange_staff(user) and user.role == "admin"))
+
+
 def is_recipient(user, notification) -> bool:
     return _signed_in(user) and notification.user_id == user.id
 
@@ -214,6 +234,20 @@ def can_manage_webhooks(user) -> bool:
 
 def can_create_client(user) -> bool:
     return _signed_in(user)
+
+
+def can_receive_delivery(user, contract) -> bool:
+    """Data goes to the buyer organisation's buyers only; the contract's state is checked at each call."""
+    return _buys(user, contract)
+
+
+def can_publish_release(user, product) -> bool:
+    """A product's own brokers publish (and revoke) its releases."""
+    return is_product_owner(user, product)
+
+
+def can_revoke_release(user, release) -> bool:
+    return is_product_owner(user, release.product) and release.state == "published"
 
 
 def allowed(predicate: Callable[..., bool], *args) -> bool:

@@ -26,7 +26,8 @@ OFFER_FIELDS = ("name", "name_en", "pricing_mode", "billing_period", "price", "c
                 "usage_scope")
 # Typed fields that make an offer row count; a row with none of them is an unused blank row.
 OFFER_CONTENT = ("name", "name_en", "price", "term_months", "licence", "usage_scope")
-OFFER_KEY = re.compile(r"^offers-(\d+)-(\w+)$")
+# Row indexes are small ASCII numbers: a 5,000-digit one would overflow int()'s digit limit.
+OFFER_KEY = re.compile(r"^offers-([0-9]{1,6})-(\w+)$")
 MODERATION = {"suspend": services.suspend_listing, "relist": services.relist_listing,
               "delist": services.delist_listing}
 
@@ -158,7 +159,8 @@ def moderate_listing(product_id: int, action: str):
 
 def _offer_rows(form) -> list[dict]:
     """The offer rows of the form, in order, blank rows dropped; each row's fields as typed."""
-    indexes = sorted({int(match.group(1)) for key in form if (match := OFFER_KEY.match(key))})
+    # A multipart part without a name comes through with the key None.
+    indexes = sorted({int(match.group(1)) for key in form if (match := OFFER_KEY.match(key or ""))})
     rows = []
     for index in indexes:
         row = {name: form.get(f"offers-{index}-{name}", "").strip() for name in OFFER_FIELDS}

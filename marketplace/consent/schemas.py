@@ -5,10 +5,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from marketplace.consent.services import MAX_RETENTION_DAYS
+from marketplace.trading.schemas import ROW_ID_MAX
 
 
 class ConsentRequestInSchema(Schema):
-    contract_id = fields.Integer(required=True, strict=True,
+    contract_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=ROW_ID_MAX),
                                  metadata={"description": "Your active contract for a personal-data product."})
     id_number = fields.String(required=True, load_only=True, validate=validate.Length(min=15, max=18),
                               metadata={"description": "The person's resident identity number; never echoed."})

@@ -25,6 +25,13 @@ MESSAGES = {
     "payment.succeed": _l("The payment of %(amount)s for contract %(number)s has been received."),
     "payment.fail": _l("The payment of %(amount)s for contract %(number)s failed: %(reason)s"),
     "payment.refund": _l("The payment of %(amount)s for contract %(number)s was refunded."),
+    "release.revoke": _l("Release %(number)s of %(product)s was revoked and can no longer be downloaded: %(reason)s"),
+    "consent.request": _l("Consent asked of %(person)s under contract %(contract)s (%(number)s)."),
+    "consent.grant": _l("%(person)s granted consent %(number)s under contract %(contract)s."),
+    "consent.refuse": _l("%(person)s refused consent under contract %(contract)s."),
+    "consent.withdraw": _l("%(person)s withdrew consent %(number)s under contract %(contract)s: read nothing more "
+                           "and delete what you received by %(erasure_due)s."),
+    "consent.expire": _l("Consent %(number)s of %(person)s under contract %(contract)s has expired (%(reason)s)."),
 }
 FALLBACK = _l("%(object_type)s %(object_id)s: %(event)s.")
 OPEN_INBOX = _l("Your inbox: %(url)s")

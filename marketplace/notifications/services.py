@@ -35,7 +35,7 @@ OUTBOX = "notifications.outbox"  # session.info key: jobs waiting for the transa
 READY = "notifications.ready"  # committed; sent when the transaction has ended
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 MAX_ENDPOINTS = 5
-SECRET_PREFIX = "whsec_"  # noqa: S105  (a prefix that makes a leaked secret recognisable, not a secret)
+SECRET_PREFIX = "whsec_"  # noqa: S105  (a prefix that makes a leaked secret recognisable, not a secret)  # nosec B105
 
 # How the inbox links an object to its page, registered by the feature that owns the page (trading/notify.py):
 # notifications sit below those features and do not know their endpoints.

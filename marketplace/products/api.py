@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from flask_smorest import Blueprint
 
+from marketplace import idempotency
 from marketplace.accounts.guard import api_actor
 from marketplace.errors import ValidationFailed
 from marketplace.i18n import pick
 from marketplace.products import scanning, services
+from marketplace.products.models import Product
 from marketplace.products.schemas import (
     EvidenceSchema,
     EvidenceUploadSchema,
@@ -33,13 +35,16 @@ def _upload() -> tuple[bytes, str]:
 
 
 @blueprint.route("", methods=["POST"])
-@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
+@blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}],
+               parameters=[idempotency.HEADER_PARAMETER])
 @blueprint.arguments(ProductDraftSchema)
 @blueprint.response(201, ProductSchema)
 def create_product(data):
-    """Draft a new product (version 1)."""
+    """Draft a new product (version 1); an `Idempotency-Key` makes a retry return the first response."""
     data.pop("lock_version", None)
-    return services.create_product(actor=api_actor("products"), **data)
+    actor = api_actor("products")
+    return idempotency.respond(lambda: services.create_product(actor=actor, **data), actor=actor,
+                               schema=ProductSchema(), creates=Product)
 
 
 @blueprint.route("", methods=["GET"])
@@ -59,7 +64,7 @@ def get_product(product_id):
 
 @blueprint.route("/<int:product_id>", methods=["PATCH"])
 @blueprint.doc(security=[{"oauth2": ["products"]}, {"session": []}])
-@blueprint.arguments(ProductDraftUpdateSchema(partial=True))
+@blueprint.arguments(ProductDraftUpdateSchema(partial=True), required=False)
 @blueprint.response(200, ProductSchema)
 def update_product(data, product_id):
     """Edit the draft; editing a registered product starts a new draft version."""

@@ -8,7 +8,8 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from compliance import vocabulary
 
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _one_of(vocab: dict) -> validate.OneOf:
@@ -16,7 +17,7 @@ def _one_of(vocab: dict) -> validate.OneOf:
 
 
 def _date_text(value: str) -> None:
-    if value and not DATE.match(value):
+    if value and not DATE.fullmatch(value):
         raise ValidationError("Use the form YYYY-MM-DD.")
 
 
@@ -30,6 +31,13 @@ class FieldDefinitionSchema(Schema):
                            metadata={"description": "A quasi-identifier for PI-04 (inferred when absent)."})
     direct = fields.Boolean(load_default=None, allow_none=True,
                             metadata={"description": "A direct identifier (inferred when absent)."})
+
+    @validates_schema
+    def _name_and_type_even_in_a_patch(self, data, **_kwargs):
+        # A PATCH loads with partial=True, which marshmallow passes down to these items: a field still needs both.
+        missing = [key for key in ("name", "type") if key not in data]
+        if missing:
+            raise ValidationError({key: ["Missing data for required field."] for key in missing})
 
     @post_load
     def _drop_unset(self, data, **_kwargs):
@@ -50,8 +58,9 @@ class ProductDraftSchema(Schema):
     source_description = fields.String(load_default="", validate=validate.Length(max=5_000))
     coverage_region = fields.String(load_default="", validate=validate.Length(max=100))
     coverage_population = fields.String(load_default="", validate=validate.Length(max=200))
-    time_range_start = fields.String(load_default="", validate=_date_text)
-    time_range_end = fields.String(load_default="", validate=_date_text)
+    # The pattern documents `_date_text` in the OpenAPI document.
+    time_range_start = fields.String(load_default="", validate=_date_text, metadata={"pattern": DATE_PATTERN})
+    time_range_end = fields.String(load_default="", validate=_date_text, metadata={"pattern": DATE_PATTERN})
     scale = fields.String(load_default="", validate=validate.Length(max=200))
     update_frequency = fields.String(load_default="",
                                      validate=validate.OneOf(["", *vocabulary.UPDATE_FREQUENCIES]))
@@ -78,7 +87,7 @@ class ProductDraftSchema(Schema):
 
     @validates_schema
     def _unique_field_names(self, data, **_kwargs):
-        names = [f["name"] for f in data.get("field_dictionary") or []]
+        names = [f["name"] for f in data.get("field_dictionary") or [] if "name" in f]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValidationError(f"Duplicate field names: {', '.join(duplicates)}.", "field_dictionary")

@@ -6,9 +6,11 @@ import base64
 
 from flask_smorest import Blueprint
 
+from marketplace import idempotency
 from marketplace.accounts.guard import api_actor
 from marketplace.products.schemas import ProductSchema
 from marketplace.registration import certificates, schemas, services, transparency
+from marketplace.registration.models import Objection
 
 blueprint = Blueprint("registration_api", __name__, description="Review, public notice and certificates")
 
@@ -66,12 +68,15 @@ def list_notices():
 
 
 @blueprint.route("/notices/<int:product_id>/objections", methods=["POST"])
-@blueprint.doc(security=[{"oauth2": ["objections"]}, {"session": []}])
+@blueprint.doc(security=[{"oauth2": ["objections"]}, {"session": []}],
+               parameters=[idempotency.HEADER_PARAMETER])
 @blueprint.arguments(schemas.ObjectionCreateSchema)
 @blueprint.response(201, schemas.ObjectionSchema)
 def raise_objection(data, product_id):
     """Object to a product during its public notice (any signed-in user)."""
-    return services.raise_objection(product_id, actor=api_actor("objections"), **data)
+    actor = api_actor("objections")
+    return idempotency.respond(lambda: services.raise_objection(product_id, actor=actor, **data), actor=actor,
+                               schema=schemas.ObjectionSchema(), creates=Objection)
 
 
 @blueprint.route("/objections/<int:objection_id>/decision", methods=["POST"])

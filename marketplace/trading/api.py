@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from marketplace import idempotency
 from marketplace.accounts import services as accounts
 from marketplace.accounts.guard import api_actor, bearer_call
 from marketplace.trading import services
+from marketplace.trading.models import AccessRequest
 from marketplace.trading.schemas import (
     AccessRequestInSchema,
     AccessRequestSchema,
@@ -27,12 +29,14 @@ TRADING = [{"oauth2": ["trading"]}, {"session": []}]
 
 
 @requests_blueprint.route("", methods=["POST"])
-@requests_blueprint.doc(security=TRADING)
+@requests_blueprint.doc(security=TRADING, parameters=[idempotency.HEADER_PARAMETER])
 @requests_blueprint.arguments(AccessRequestInSchema)
 @requests_blueprint.response(201, AccessRequestSchema)
 def request_access(data):
     """Request a listed product under one of its offers, for a stated purpose (an instant offer is approved)."""
-    return services.request_access(actor=api_actor("trading"), **data)
+    actor = api_actor("trading")
+    return idempotency.respond(lambda: services.request_access(actor=actor, **data), actor=actor,
+                               schema=AccessRequestSchema(), creates=AccessRequest)
 
 
 @requests_blueprint.route("", methods=["GET"])

@@ -1,5 +1,6 @@
 """Tells the parties of a trade about each step: every transition of an access request, a contract or a payment
-becomes a notification for the buyer's and the provider's members (and the exchange's, for payments).
+becomes a notification for the buyer's and the provider's members (and the exchange's, for payments; only the
+recipient bank's, for a consent).
 
 Trading sits above notifications, so it is trading that subscribes; payments are told apart by the signal's
 sender and read through their contract, without importing payments (which sits above trading)."""
@@ -15,7 +16,7 @@ from marketplace.extensions import db
 from marketplace.lifecycle import transitioned
 from marketplace.notifications import services as notifications
 
-SENDERS = ("access_request", "contract", "payment")
+SENDERS = ("access_request", "contract", "payment", "consent")
 
 
 def _names(org) -> dict[str, str]:
@@ -52,6 +53,15 @@ def _about_payment(payment, reason) -> tuple[list[int], dict]:
                      "reason": reason or payment.failure_reason}
 
 
+def _about_consent(consent, reason) -> tuple[list[int], dict]:
+    """Only the recipient bank is told (the provider learns nothing of who consents); read without importing
+    consent, which sits above trading."""
+    return [consent.recipient_org_id], {
+        "number": consent.number or f"#{consent.id}", "person": consent.subject.id_number_masked,
+        "contract": consent.contract.number, "contract_id": consent.contract_id,
+        "erasure_due": ui.day(consent.erasure_due_at), "reason": reason or ""}
+
+
 def _tell_parties(sender, *, obj, action, actor, reason, **_kw) -> None:
     if sender == "access_request":
         org_ids, params = _about_request(obj, reason)
@@ -59,6 +69,8 @@ def _tell_parties(sender, *, obj, action, actor, reason, **_kw) -> None:
         org_ids, params = _about_contract(obj, actor, reason)
     elif sender == "payment":
         org_ids, params = _about_payment(obj, reason)
+    elif sender == "consent":
+        org_ids, params = _about_consent(obj, reason)
     else:
         return
     notifications.notify(f"{sender}.{action}", org_ids=org_ids, object_type=sender, object_id=obj.id,
@@ -75,3 +87,5 @@ def connect() -> None:
                                 lambda object_id, _params: url_for("trading.contract", contract_id=object_id))
     notifications.register_link("payment",
                                 lambda _id, params: url_for("trading.contract", contract_id=params["contract_id"]))
+    notifications.register_link("consent", lambda _id, params: url_for(
+        "trading.contract", contract_id=params["contract_id"], _anchor="consents"))

@@ -6,10 +6,14 @@ from marshmallow import Schema, fields, validate
 
 from compliance.vocabulary import DELIVERY_REGIONS, LEGAL_BASES, SCENARIOS
 
+# Row ids are 32-bit on PostgreSQL (SERIAL): a larger number names no object and is refused as input.
+ROW_ID_MAX = 2**31 - 1
+
 
 class AccessRequestInSchema(Schema):
-    product_id = fields.Integer(required=True, strict=True, metadata={"description": "The listed product's id."})
-    offer_id = fields.Integer(required=True, strict=True)
+    product_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=ROW_ID_MAX),
+                                metadata={"description": "The listed product's id."})
+    offer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=ROW_ID_MAX))
     scenario = fields.String(required=True, validate=validate.OneOf(list(SCENARIOS)),
                              metadata={"description": "Must be one of the listing's scenarios."})
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))

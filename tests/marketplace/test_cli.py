@@ -26,7 +26,7 @@ def test_orgs_users_clients(app):
     assert code == 0 and user["role"] == "buyer"
     code, client = _run(app, "clients", "create", "--user", "buyer@bank.test")
     assert code == 0 and set(client) == {"client_id", "client_secret", "scope"}
-    assert client["scope"] == "trading contracts:sign objections"
+    assert client["scope"] == "trading contracts:sign delivery objections"
 
 
 @pytest.mark.parametrize(("args", "stdin", "field"), [

@@ -13,6 +13,8 @@ from marketplace import demo
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Organization, User
 from marketplace.audit import AuditEntry, verify_chain
+from marketplace.consent.models import Consent
+from marketplace.delivery.models import Release, ReleaseRow
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.lifecycle import StateChange
@@ -23,7 +25,7 @@ from marketplace.registration.models import Certificate, Notice, Objection, Revi
 STATES = {"draft", "submitted", "in_review", "changes_requested", "rejected", "public_notice", "objection",
           "registered"}
 COUNTED = (Organization, User, Product, ProductVersion, Evidence, Certificate, Notice, Objection, Review,
-           StateChange, AuditEntry)
+           StateChange, AuditEntry, Release, ReleaseRow, Consent)
 
 
 @pytest.fixture
@@ -138,8 +140,63 @@ def test_the_audit_chain_verifies(loaded):
 def test_demo_trades_a_paid_contract_and_a_pending_request(loaded):
     from marketplace.trading.models import AccessRequest, Contract
 
-    contracts = list(db.session.scalars(select(Contract)))
-    assert [(c.state, c.buyer.name_en) for c in contracts] == [("active", "Jiangmen Rural Commercial Bank")]
+    contracts = list(db.session.scalars(select(Contract).order_by(Contract.id)))
+    assert [(c.state, c.buyer.name_en) for c in contracts] == [("active", "Jiangmen Rural Commercial Bank")] * 2
     assert contracts[0].amount_minor == 12_000_000 and contracts[0].fee_minor == 300_000
     states = sorted(db.session.scalars(select(AccessRequest.state)))
-    assert states == ["approved", "pending"]
+    assert states == ["approved", "approved", "pending"]
+
+
+FLASH_LOAN_PRODUCT = "灵活就业人员参保缴费记录（个人授权核验）"
+
+
+def test_the_flash_loan_product_is_listed_and_its_release_holds_3000_people_with_the_citizen(loaded):
+    from marketplace.catalog.models import Listing
+    from marketplace.delivery import rows
+    from marketplace.demo_data import CITIZEN_ID
+
+    product = _product(FLASH_LOAN_PRODUCT)
+    version = product.registered
+    assert version is not None and product.organization.name == "江门市公共数据运营有限公司"
+    assert (version.sector, version.scenarios, version.holds_pi, version.delivery_modes) == (
+        "social_security", ["credit_support"], True, ["api"])
+    flags = {f["name"]: (f["pi"], f["sensitive"]) for f in version.field_dictionary}
+    assert flags["身份证号"] == (True, True) and flags["月缴费基数"] == (True, True) and flags["姓名"] == (True, False)
+    listing = db.session.scalar(select(Listing).where(Listing.product_id == product.id))
+    assert listing.state == "listed"
+    assert [(o.pricing_mode, o.price_minor, o.term_months) for o in listing.offers] == [("per_call", 100, 12)]
+
+    # Its release: 3,000 distinct people, the demo citizen among them, ID numbers kept only as keyed hashes.
+    assert loaded["created"]["releases"] == 1
+    release = db.session.scalars(select(Release).where(Release.product_id == product.id)).one()
+    assert (release.state, release.subject_column, release.rows_loaded) == ("published", "身份证号", 3000)
+    hashes = list(db.session.scalars(select(ReleaseRow.subject_hash).where(ReleaseRow.release_id == release.id)))
+    assert len(hashes) == len(set(hashes)) == 3000
+    row = rows.subject_row(release, accounts.id_number_hash(CITIZEN_ID))
+    assert row is not None and row.data["姓名"] == "吴雅婷" and "身份证号" not in row.data
+
+
+def test_the_bank_holds_an_active_contract_and_the_citizen_a_pending_request(loaded):
+    from marketplace.trading.models import Contract
+
+    product = _product(FLASH_LOAN_PRODUCT)
+    contract = db.session.scalar(select(Contract).where(Contract.product_id == product.id))
+    assert (contract.state, contract.buyer.uscc, contract.pricing_mode) == (
+        "active", accounts.user_by_email("buyer@jmrcb.demo").organization.uscc, "per_call")
+    assert contract.request.scenario == "credit_support" and "闪电贷" in contract.request.purpose
+    consent = db.session.scalars(select(Consent)).one()
+    citizen = accounts.user_by_email("subject@citizen.demo")
+    assert (consent.state, consent.subject_user_id, consent.contract_id) == ("requested", citizen.id, contract.id)
+    assert "身份证号" not in consent.categories and "缴费月数" in consent.categories
+    assert "江门农商银行" in consent.notice_text and loaded["created"]["consent_requests"] == 1
+
+    # Once the citizen grants, the bank reads their record under the contract's purpose.
+    from marketplace.consent import services as consents
+    from marketplace.delivery import queries
+    from marketplace.demo_data import CITIZEN_ID
+
+    consents.grant(consent.id, notice_hash=consent.notice_hash, actor=citizen)
+    bank = accounts.user_by_email("buyer@jmrcb.demo")
+    answer = queries.get_record(contract.id, subject=CITIZEN_ID, purpose="credit_support", fields=None, actor=bank)
+    assert answer["record"]["姓名"] == "吴雅婷" and set(answer["record"]) == set(consent.categories)
+
