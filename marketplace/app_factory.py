@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    _init_origin_check(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
@@ -59,6 +60,13 @@ def _select_locale() -> str:
     if requested in ("zh", "zh_CN", "en"):
         session["lang"] = "en" if requested == "en" else "zh_CN"
     return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or "zh_CN"
+
+
+def _init_origin_check(app: Flask) -> None:
+    # Registered before CSRFProtect's hook: another site's page posting with our cookie is refused as such (403).
+    from marketplace.accounts import origin
+
+    origin.init_app(app)
 
 
 def _init_login(app: Flask) -> None:

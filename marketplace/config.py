@@ -87,6 +87,10 @@ def load(instance_path: Path) -> dict:
         # Delivery calls per contract per minute (shared through Redis when REDIS_URL is set), and the smallest
         # group an aggregate-only query may return (k).
         "MARKETPLACE_DELIVERY_RATE_PER_MINUTE": 60,
+        # Failed sign-ins (and password re-entries, token requests) per account and address before a 429 that
+        # the right password also gets until the window passes (ASVS 6.3.1).
+        "MARKETPLACE_SIGNIN_MAX_FAILURES": 5,
+        "MARKETPLACE_SIGNIN_WINDOW_SECONDS": 900,
         "MARKETPLACE_AGGREGATE_MIN_GROUP": 10,
         # Card payments through Stripe when a key is set; offline bank-transfer settlement always.
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),

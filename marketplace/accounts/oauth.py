@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from urllib.parse import unquote
 
 from authlib.common.security import generate_token
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.grants import client_credentials
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from marketplace import audit
+from marketplace import audit, ratelimit
 from marketplace.accounts.models import OAuthClient, OAuthToken, sha256_hex
+from marketplace.errors import problem
 from marketplace.extensions import csrf, db
 
 authorization = AuthorizationServer()
@@ -45,10 +50,49 @@ def _save_token(token, request):
 @blueprint.post("/oauth/token")
 @csrf.exempt
 def issue_token():
-    return authorization.create_token_response()
+    # Failed client authentication is throttled per client id and address, as sign-in is (ASVS 6.3.1).
+    client_id = _presented_client_id()
+    try:
+        ratelimit.refuse_if_throttled("oauth-client", client_id)
+    except ratelimit.TooManyAttempts as exc:
+        response = problem(exc.status, _(exc.title), exc.detail)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    response = authorization.create_token_response()
+    if response.status_code == 200:
+        ratelimit.record_success("oauth-client", client_id)
+    elif response.status_code == 401:
+        ratelimit.record_failure("oauth-client", client_id)
+    return response
+
+
+def _presented_client_id() -> str:
+    """The client id of client_secret_basic or client_secret_post, unverified: only a throttle key."""
+    credentials = request.authorization
+    if credentials is not None and credentials.type == "basic" and credentials.username:
+        return unquote(credentials.username)
+    return request.form.get("client_id", "")
+
+
+class _RedactTokens(logging.Filter):
+    """authlib logs each issued token at DEBUG ("Issue token {...} to client"): keep the record, drop the secrets."""
+
+    SECRET_KEYS = ("access_token", "refresh_token", "client_secret")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                {key: "[redacted]" if key in self.SECRET_KEYS else value for key, value in arg.items()}
+                if isinstance(arg, dict) else arg for arg in record.args)
+        return True
+
+
+_redact_tokens = _RedactTokens()
 
 
 def init_app(app: Flask) -> None:
+    # Logger filters are not inherited by child loggers: attach to the grant module's own logger.
+    client_credentials.log.addFilter(_redact_tokens)
     authorization.init_app(app, query_client=_query_client, save_token=_save_token)
     authorization.register_grant(ClientCredentialsGrant)
     lifetime = int(app.config["MARKETPLACE_TOKEN_SECONDS"])

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from compliance.identifiers import mask, resident_id_is_valid, uscc_is_valid
-from marketplace import audit, policy
+from marketplace import audit, policy, ratelimit
 from marketplace.accounts.models import (
     ROLES_BY_KIND,
     Invitation,
@@ -181,7 +181,20 @@ def accept_invitation(token: str, *, name: str, password: str) -> User:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The same answer for an unknown user and a wrong password; the hash is computed either way."""
+    """The same answer for an unknown user and a wrong password; the hash is computed either way.
+
+    Raises TooManyAttempts (429) once this e-mail address has failed too often from this client address, even
+    for the right password, until the window passes; unknown addresses are counted alike."""
+    ratelimit.refuse_if_throttled("sign-in", email)
+    user = _check_credentials(email, password)
+    if user is None:
+        ratelimit.record_failure("sign-in", email)
+    else:
+        ratelimit.record_success("sign-in", email)
+    return user
+
+
+def _check_credentials(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         User(password_hash=_DUMMY_HASH).check_password(password)
@@ -194,9 +207,13 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def reauthenticate(user: User, password: str) -> None:
-    """Ask a signed-in user for their password again before a step that binds their organisation."""
+    """Ask a signed-in user for their password again before a step that binds their organisation (throttled as
+    sign-in is: a stolen session must not become a password oracle)."""
+    ratelimit.refuse_if_throttled("reauthenticate", str(user.id))
     if not password or not user.check_password(password):
+        ratelimit.record_failure("reauthenticate", str(user.id))
         raise Forbidden(_("The password is not correct; signing needs your password again."))
+    ratelimit.record_success("reauthenticate", str(user.id))
 
 
 _DUMMY_HASH = "scrypt:32768:8:1$dummysaltdummysa$" + "0" * 128

@@ -10,6 +10,7 @@ from marketplace import policy, ui
 from marketplace.accounts import services
 from marketplace.accounts.models import ROLES_BY_KIND, OrgKind
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.ratelimit import TooManyAttempts
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -44,7 +45,12 @@ def _form(names) -> dict:
 def sign_in():
     if request.method == "GET":
         return render_template("accounts/sign_in.html", next=request.args.get("next", ""))
-    user = services.authenticate(request.form.get("email", ""), request.form.get("password", ""))
+    try:
+        user = services.authenticate(request.form.get("email", ""), request.form.get("password", ""))
+    except TooManyAttempts as exc:
+        page = render_template("accounts/sign_in.html", next=request.form.get("next", ""),
+                               email=request.form.get("email", ""), error=exc.detail)
+        return page, exc.status, {"Retry-After": str(exc.retry_after)}
     if user is None:
         return render_template("accounts/sign_in.html", next=request.form.get("next", ""),
                                email=request.form.get("email", ""),

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from limits import RateLimitItemPerMinute, storage, strategies
+from limits import RateLimitItemPerMinute
 
-from marketplace import policy
+from marketplace import policy, ratelimit
 from marketplace.delivery.models import UsageRecord
 from marketplace.errors import N_, DomainError, Forbidden, NotFound
 from marketplace.extensions import db
@@ -31,19 +31,9 @@ class Gone(DomainError):
     title = N_("Gone")
 
 
-def _limiter() -> strategies.FixedWindowRateLimiter:
-    """One fixed-window limiter per app: Redis when REDIS_URL is set (shared by every app server), else memory."""
-    limiter = current_app.extensions.get("delivery_limiter")
-    if limiter is None:
-        limiter = strategies.FixedWindowRateLimiter(
-            storage.storage_from_string(current_app.config.get("REDIS_URL") or "memory://"))
-        current_app.extensions["delivery_limiter"] = limiter
-    return limiter
-
-
 def _spend_rate(contract: Contract) -> None:
     per_minute = int(current_app.config.get("MARKETPLACE_DELIVERY_RATE_PER_MINUTE", 60))
-    if not _limiter().hit(RateLimitItemPerMinute(per_minute), "delivery", str(contract.id)):
+    if not ratelimit.limiter().hit(RateLimitItemPerMinute(per_minute), "delivery", str(contract.id)):
         raise RateLimited(_("Contract %(number)s is limited to %(n)d delivery calls a minute; try again shortly.",
                             number=contract.number, n=per_minute))
 
