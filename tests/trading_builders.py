@@ -70,14 +70,15 @@ PEOPLE_PRODUCT = {"name": "江门居民缴费信用记录", "name_en": "Jiangmen
                   "description": "Per-person utility payment records, read one person at a time with their consent."}
 
 
-def personal_data_product(world, offers=(FREE,)):
-    """A registered, listed product of provider A holding personal information (one record per resident)."""
+def personal_data_product(world, offers=(FREE,), modes=None):
+    """A registered, listed product of provider A holding personal information (one record per resident),
+    delivered by `modes` (the draft's default modes when None)."""
     from marketplace.catalog import services as catalog
     from marketplace.products import services as products
     from marketplace.registration import services as registration
     from tests.builders import draft, latest_review, pass_all_items
 
-    product = draft(world.broker_a, **PEOPLE_PRODUCT)
+    product = draft(world.broker_a, **PEOPLE_PRODUCT, **({"delivery_modes": list(modes)} if modes else {}))
     products.upload_sample(product.id, data=PEOPLE_SAMPLE_CSV.encode(), filename="people.csv", actor=world.broker_a)
     for code, text in (("SRC-02", b"We commit the data is lawfully sourced."),
                        ("PI-03", b"Each resident consents separately through the exchange before any read."),

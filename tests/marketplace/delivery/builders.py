@@ -3,11 +3,9 @@ releases — through the services. The personal-data product is tests.trading_bu
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from compliance.identifiers import make_resident_id
 from tests.marketplace.consent.helpers import SUBJECT_ID
-from tests.trading_builders import FREE, PEOPLE_PRODUCT, PEOPLE_SAMPLE_CSV, REQUEST
+from tests.trading_builders import FREE, REQUEST, personal_data_product
 
 PER_CALL = {"name": "按次调用", "name_en": "Per call", "pricing_mode": "per_call", "price_minor": 50,
             "term_months": 12}
@@ -27,25 +25,7 @@ KWH_RELEASE_CSV = "month,district,kwh\n" + "".join(
 
 def people_product(world, offers=(FREE,), modes=ALL_MODES):
     """A registered, listed personal-data product of provider A delivered by these modes."""
-    from marketplace.catalog import services as catalog
-    from marketplace.products import services as products
-    from marketplace.registration import services as registration
-    from tests.builders import draft, latest_review, pass_all_items
-
-    product = draft(world.broker_a, **{**PEOPLE_PRODUCT, "delivery_modes": list(modes)})
-    products.upload_sample(product.id, data=PEOPLE_SAMPLE_CSV.encode(), filename="people.csv", actor=world.broker_a)
-    for code, text in (("SRC-02", b"We commit the data is lawfully sourced."),
-                       ("PI-03", b"Each resident consents separately through the exchange before any read."),
-                       ("PI-05", b"PI protection impact assessment, 2026.")):
-        products.add_evidence(product.id, item_code=code, data=text, filename=f"{code}.txt", note="",
-                              actor=world.broker_a)
-    registration.submit_product(product.id, actor=world.broker_a)
-    review = latest_review(product)
-    pass_all_items(review.id, world.reviewer)
-    registration.decide_review(review.id, decision="approve", actor=world.reviewer)
-    registration.register_due_products(now=product.latest.submitted_at + timedelta(days=30))
-    catalog.list_product(product.id, offers=list(offers), venue="main", actor=world.broker_a)
-    return product
+    return personal_data_product(world, offers=offers, modes=modes)
 
 
 def kwh_product(world, offers=(FREE,), modes=("file", "aggregate")):
