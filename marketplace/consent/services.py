@@ -49,9 +49,9 @@ def request_consent(*, contract_id: int, id_number: str, categories: list[str], 
     with unit_of_work():
         contract = trading.get_contract(contract_id, actor=actor)
         policy.require(policy.can_request_consent, actor, contract)
-        if contract.state != ContractState.ACTIVE:
+        if contract.state != ContractState.ACTIVE or (contract.ends_at and contract.ends_at <= utcnow()):
             raise Conflict(_("Consent is asked under an active contract; this one is %(state)s.",
-                             state=contract.state))
+                             state=contract.state if contract.state != ContractState.ACTIVE else _("past its term")))
         if not contract.version.holds_pi:
             raise Conflict(_("This product holds no personal information: no consent is needed."))
         categories = list(dict.fromkeys(categories))
