@@ -70,6 +70,7 @@ def _init_origin_check(app: Flask) -> None:
 
 
 def _init_login(app: Flask) -> None:
+    from marketplace.accounts import sessions
     from marketplace.accounts.models import User
 
     login_manager.init_app(app)
@@ -84,6 +85,8 @@ def _init_login(app: Flask) -> None:
             return None
         user = db.session.get(User, int(user_id))
         if user is None or user.session_generation != int(generation) or not user.active:
+            return None
+        if not sessions.fresh():
             return None
         return user
 

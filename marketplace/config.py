@@ -90,6 +90,9 @@ def load(instance_path: Path) -> dict:
         # Failed sign-ins (and password re-entries, token requests) per account and address before a 429 that
         # the right password also gets until the window passes (ASVS 6.3.1).
         "MARKETPLACE_SIGNIN_MAX_FAILURES": 5,
+        # A browser session ends after this long unused, and this long after sign-in whatever (ASVS 7.3.1-2).
+        "MARKETPLACE_SESSION_IDLE_MINUTES": 30,
+        "MARKETPLACE_SESSION_MAX_HOURS": 12,
         "MARKETPLACE_SIGNIN_WINDOW_SECONDS": 900,
         "MARKETPLACE_AGGREGATE_MIN_GROUP": 10,
         # Card payments through Stripe when a key is set; offline bank-transfer settlement always.

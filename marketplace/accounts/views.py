@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace import policy, ui
-from marketplace.accounts import services
+from marketplace.accounts import services, sessions
 from marketplace.accounts.models import ROLES_BY_KIND, OrgKind
 from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.ratelimit import TooManyAttempts
@@ -60,6 +60,7 @@ def sign_in():
     if lang:
         session["lang"] = lang
     login_user(user)
+    sessions.start()
     return redirect(_safe_next(request.form.get("next")) or url_for("accounts.dashboard"))
 
 

@@ -29,6 +29,31 @@ def test_sign_in_and_out_ends_the_session_server_side(app, client, world):
     assert replay.get("/my/products").status_code == 302, "an old cookie must not come back to life"
 
 
+def test_sessions_end_when_idle_and_at_their_absolute_limit(client, world):
+    from datetime import timedelta
+
+    import time_machine
+
+    from marketplace.types import utcnow
+
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        _sign_in(client, world.broker_a.email)
+        assert client.get("/my/products").status_code == 200
+        clock.shift(timedelta(minutes=29))
+        assert client.get("/my/products").status_code == 200, "used within 30 minutes: still signed in"
+        clock.shift(timedelta(minutes=31))
+        assert client.get("/my/products").status_code == 302, "31 minutes idle: signed out"
+
+        _sign_in(client, world.broker_a.email)
+        signed_in = utcnow()
+        for _ in range(40):  # busy all day, a request every 20 minutes
+            clock.shift(timedelta(minutes=20))
+            if client.get("/my/products").status_code != 200:
+                break
+        busy = utcnow() - signed_in
+        assert timedelta(hours=12) < busy <= timedelta(hours=12, minutes=20), "signed out 12 hours after sign-in"
+
+
 def test_unknown_user_and_wrong_password_answer_the_same(client, world):
     token = _csrf(client.get("/sign-in").get_data(as_text=True))
     wrong = client.post("/sign-in", data={"email": world.broker_a.email, "password": "x" * 14, "csrf_token": token})
