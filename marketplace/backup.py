@@ -2,7 +2,9 @@
 
 SQLite is copied with its online backup API (one read transaction: a consistent snapshot while the app keeps
 writing, WAL lets writers go on); PostgreSQL with `pg_dump --format=custom` (one repeatable-read snapshot) and
-restored with `pg_restore`. Blobs under MARKETPLACE_FILES_DIR and the signing key are files, copied separately.
+restored with `pg_restore`. Blobs under MARKETPLACE_FILES_DIR and the signing key are files, copied separately;
+blobs in an S3 bucket (MARKETPLACE_S3_BUCKET) are kept by the bucket's versioning or replication, not copied here.
+The output says which holds the blobs.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from flask import current_app
 from sqlalchemy import func, inspect, select, table
 from sqlalchemy.engine import URL
 
+from marketplace import storage
 from marketplace.extensions import db
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -187,7 +190,18 @@ def backup(output):
     else:
         backup_postgresql(db.engine.url, target)
     _emit({"database": kind, "path": str(target), "bytes": target.stat().st_size, "sha256": _sha256(target),
-           "seconds": round(time.monotonic() - started, 3)})
+           "seconds": round(time.monotonic() - started, 3), "files": _files_note()})
+
+
+def _files_note() -> dict:
+    """Where the blobs are and what keeps them: this command copies the database only."""
+    where = storage.describe()
+    if where["backend"] != "s3":
+        return {**where, "copied": False, "note": "copy this directory after the database backup"}
+    note = "objects stay in the bucket: its versioning or replication is their backup"
+    if where["versioning"] != "Enabled":
+        note += "; versioning is not enabled on it, so a deleted or overwritten object cannot be recovered"
+    return {**where, "copied": False, "note": note}
 
 
 @click.command("restore")
