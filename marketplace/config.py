@@ -26,16 +26,22 @@ def _secret(instance_path: Path, production: bool, variable: str, filename: str)
     return path.read_text().strip()
 
 
+def _sqlalchemy_url(url: str) -> str:
+    """postgres:// and postgresql:// URLs (as hosting platforms give them) through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def load(instance_path: Path) -> dict:
     """Build the configuration mapping from the environment."""
     instance_path.mkdir(parents=True, exist_ok=True)
     env = os.environ.get("MARKETPLACE_ENV", "development")
     production = env == "production"
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'exchange.db'}"
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    database_url = _sqlalchemy_url(os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'exchange.db'}")
+    # A streaming replica of DATABASE_URL: the public catalog's anonymous reads go there (marketplace/replica.py).
+    replica_url = os.environ.get("DATABASE_REPLICA_URL")
     settings = {
         "ENV_NAME": env,
         "SECRET_KEY": _secret(instance_path, production, "SECRET_KEY", "secret_key"),
@@ -43,6 +49,7 @@ def load(instance_path: Path) -> dict:
         # plain SHA-256 of it is reversed by enumeration; without this key the stored hashes reveal nothing.
         "MARKETPLACE_ID_HASH_KEY": _secret(instance_path, production, "MARKETPLACE_ID_HASH_KEY", "id_hash_key"),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "DATABASE_REPLICA_URL": _sqlalchemy_url(replica_url) if replica_url else None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
@@ -71,9 +78,16 @@ def load(instance_path: Path) -> dict:
         "MARKETPLACE_TOKEN_SECONDS": 3600,  # nosec B105 # a lifetime in seconds, not a secret
         "MARKETPLACE_PASSWORD_HASH": "scrypt",  # nosec B105 # the hash method, not a password
         "MARKETPLACE_FILES_DIR": str(instance_path / "files"),
+        # Blobs go to this S3 bucket instead when set (storage.py); the endpoint is for MinIO and other S3-compatible
+        # services, the region empty for boto3's own. Credentials come from the AWS chain, never from here.
+        "MARKETPLACE_S3_BUCKET": "",
+        "MARKETPLACE_S3_ENDPOINT_URL": "",
+        "MARKETPLACE_S3_REGION": "",
         # Sector zones of the catalog (venues besides "main"), as sector codes; a JSON list in the environment.
         "MARKETPLACE_CATALOG_ZONES": ["finance", "agriculture", "energy", "health", "social_security"],
         "MARKETPLACE_CATALOG_PAGE_SIZE": 20,
+        # Seconds shared caches and browsers may reuse an anonymous public page or read unasked (httpcache.py).
+        "MARKETPLACE_PUBLIC_MAX_AGE": 60,
         # Matches a text search examines at most (the newest); more make its counts estimates (search.py).
         "MARKETPLACE_SEARCH_CANDIDATES": 1000,
         "MARKETPLACE_CURRENCIES": ["CNY", "HKD", "MOP", "USD", "EUR"],

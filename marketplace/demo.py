@@ -88,7 +88,9 @@ def load() -> dict:
         return _load()
     # Run from the CLI: contracts and consent notices carry absolute links, built for where `make run` serves.
     base_url = current_app.config.get("MARKETPLACE_DEMO_BASE_URL") or DEMO_BASE_URL
-    with current_app.test_request_context(base_url=base_url):
+    # At a path no route serves: "/" is the catalog's search page, a read-only route (marketplace.replica) in which
+    # the load's writes would be refused.
+    with current_app.test_request_context("/-/demo-load", base_url=base_url):
         return _load()
 
 

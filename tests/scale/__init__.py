@@ -1,0 +1,1 @@
+"""Growing past one machine: load-balanced app servers, RQ workers, the Procfile under honcho."""
