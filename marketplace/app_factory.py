@@ -9,6 +9,7 @@ from flask_smorest.spec.plugins import integerconverter2paramschema
 from werkzeug.routing import IntegerConverter
 
 from marketplace import config as settings
+from marketplace import httpcache
 from marketplace.database import configure_engine
 from marketplace.errors import register_error_handlers
 from marketplace.extensions import api, babel, csrf, db, login_manager, migrate
@@ -37,6 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    httpcache.responses.init_app(app, config={"CACHE_TYPE": app.config.get("CACHE_TYPE", "SimpleCache"),
+                                              "CACHE_THRESHOLD": app.config.get("CACHE_THRESHOLD", 2000)})
     _init_origin_check(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

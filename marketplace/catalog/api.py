@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
+from marketplace import httpcache
 from marketplace.accounts.guard import api_actor
 from marketplace.catalog import search, services
 from marketplace.catalog.schemas import (
@@ -29,6 +30,7 @@ def search_query(args: dict) -> search.Query:
 
 
 @blueprint.route("", methods=["GET"])
+@httpcache.public(stamp=services.catalog_modified_at)
 @blueprint.arguments(ListingQuerySchema, location="query")
 @blueprint.response(200, ListingPageSchema)
 def search_listings(args):
@@ -40,10 +42,13 @@ def search_listings(args):
 
 
 @blueprint.route("/<int:product_id>", methods=["GET"])
+@httpcache.public(stamp=services.catalog_modified_at)
 @blueprint.response(200, ListingDetailSchema)
 def get_listing(product_id):
     """One listed product with its offers, field dictionary and masked sample."""
-    return services.get_listing(product_id)
+    listing = services.get_listing(product_id)
+    httpcache.modified(listing.updated_at)
+    return listing
 
 
 @listing_blueprint.route("/<int:product_id>/listing", methods=["POST"])

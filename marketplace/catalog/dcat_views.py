@@ -8,7 +8,8 @@ from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from marketplace.catalog import dcat
+from marketplace import httpcache
+from marketplace.catalog import dcat, services
 from marketplace.errors import ValidationFailed
 
 blueprint = Blueprint("dcat", __name__)
@@ -24,14 +25,13 @@ class CatalogPageQuerySchema(Schema):
 
 
 @blueprint.route("/catalog.jsonld")
+@httpcache.public(stamp=services.catalog_modified_at)
 def catalog():
     try:
         query = CatalogPageQuerySchema().load(request.args)
     except ValidationError as exc:
         raise ValidationFailed(_("Not valid."), errors=exc.messages) from None
-    document = dcat.catalog_document(dcat.catalog_page(**query))
-    response = current_app.response_class(json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-                                          mimetype="application/ld+json")
-    response.headers["Cache-Control"] = "public, max-age=60"
-    response.add_etag()
-    return response.make_conditional(request)
+    page = dcat.catalog_page(**query)
+    httpcache.modified(page.modified_at)
+    return current_app.response_class(json.dumps(dcat.catalog_document(page), ensure_ascii=False,
+                                                 separators=(",", ":")), mimetype="application/ld+json")

@@ -244,3 +244,9 @@ def listing_form_of(product_id: int, *, actor) -> tuple[Product, Listing | None]
         raise NotFound(_("No such product."))
     policy.require(policy.can_list_product, actor, product)
     return product, _live_listing(product_id)
+
+
+def catalog_modified_at():
+    """When the catalog last changed: any change to a listing (offers, state, the version served) touches its
+    updated_at; reading one end of ix_listings_updated costs the same at any catalog size."""
+    return db.session.scalar(select(Listing.updated_at).order_by(Listing.updated_at.desc()).limit(1))

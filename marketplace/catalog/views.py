@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from marketplace import policy, ui
+from marketplace import httpcache, policy, ui
 from marketplace.catalog import dcat, search, services
 from marketplace.catalog.api import search_query
 from marketplace.catalog.index import FACETS
@@ -107,6 +107,7 @@ def _chosen(state: dict, providers: dict) -> list[dict]:
 
 
 @blueprint.route("/")
+@httpcache.public(stamp=services.catalog_modified_at)
 def home():
     args = _search_args(request.args)
     found = search.search_listings(search_query(args))
@@ -131,8 +132,11 @@ def _render_listing(listing, status: int = 200, **extra):
 
 
 @blueprint.route("/listings/<int:product_id>")
+@httpcache.public(stamp=services.catalog_modified_at)
 def listing(product_id: int):
-    return _render_listing(services.shown_listing(product_id, actor=_actor()))
+    shown = services.shown_listing(product_id, actor=_actor())
+    httpcache.modified(shown.updated_at)
+    return _render_listing(shown)
 
 
 @blueprint.route("/listings/<int:product_id>/<any(suspend, relist, delist):action>", methods=["POST"])

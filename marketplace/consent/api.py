@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from marketplace import httpcache
 from marketplace.accounts.guard import api_actor
 from marketplace.consent import services
 from marketplace.consent.schemas import (
@@ -73,6 +74,7 @@ def withdraw(consent_id):
 
 
 @certificates_blueprint.route("/<number>", methods=["GET"])
+@httpcache.public
 @certificates_blueprint.response(200, PersonalCertificateSchema)
 def get_certificate(number):
     """A personal data certificate (public): the document, its Ed25519 signature and key id, and its status now."""

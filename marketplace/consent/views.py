@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from marshmallow import ValidationError
 
-from marketplace import policy, ui
+from marketplace import httpcache, policy, ui
 from marketplace.consent import services
 from marketplace.consent.schemas import ConsentRequestInSchema, GrantSchema
 from marketplace.consent.states import ConsentState
@@ -107,6 +107,7 @@ def decide(consent_id: int, action: str):
 
 
 @blueprint.route("/personal-certificates/<number>")
+@httpcache.public
 def certificate(number: str):
     """Public: whoever the person shares the link or QR with checks the signature and whether it still holds."""
     consent = services.certificate_by_number(number)

@@ -6,7 +6,7 @@ import base64
 
 from flask_smorest import Blueprint
 
-from marketplace import idempotency
+from marketplace import httpcache, idempotency
 from marketplace.accounts.guard import api_actor
 from marketplace.products.schemas import ProductSchema
 from marketplace.registration import certificates, schemas, services, transparency
@@ -61,6 +61,7 @@ def decide_review(data, review_id):
 
 
 @blueprint.route("/notices", methods=["GET"])
+@httpcache.public
 @blueprint.response(200, schemas.NoticeSchema(many=True))
 def list_notices():
     """Products in their public notice period (public)."""
@@ -89,6 +90,7 @@ def decide_objection(data, objection_id):
 
 
 @blueprint.route("/certificates/<number>", methods=["GET"])
+@httpcache.public
 @blueprint.response(200, schemas.ReceiptSchema)
 def get_certificate(number):
     """A certificate's receipt (public): document, Ed25519 signature, inclusion proof under the signed checkpoint."""
@@ -125,6 +127,7 @@ def renew_certificate(number):
 
 
 @blueprint.route("/log/checkpoint", methods=["GET"])
+@httpcache.public
 @blueprint.response(200, schemas.CheckpointSchema)
 def log_checkpoint():
     """The latest signed tree head of the certificate log (public)."""
@@ -132,6 +135,7 @@ def log_checkpoint():
 
 
 @blueprint.route("/log/consistency", methods=["GET"])
+@httpcache.public
 @blueprint.arguments(schemas.ConsistencyQuerySchema, location="query")
 @blueprint.response(200, schemas.ConsistencySchema)
 def log_consistency(query):

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from marshmallow import ValidationError
 
-from marketplace import keys, policy, ui
+from marketplace import httpcache, keys, policy, ui
 from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
 from marketplace.registration import certificates, services, transparency
 from marketplace.registration.schemas import (
@@ -123,6 +123,7 @@ def _fields(*names) -> dict:
 
 
 @blueprint.route("/notices")
+@httpcache.public
 def notices():
     return render_template("registration/notices.html", notices=services.list_notices())
 
@@ -133,6 +134,7 @@ def _render_notice(notice_id: int, status: int = 200, **extra):
 
 
 @blueprint.route("/notices/<int:notice_id>")
+@httpcache.public
 def notice(notice_id: int):
     return _render_notice(notice_id)
 
@@ -178,6 +180,7 @@ def decide_objection(objection_id: int):
 
 
 @blueprint.route("/certificates/<number>")
+@httpcache.public
 def certificate(number: str):
     return _render_certificate(number)
 
@@ -213,6 +216,7 @@ def renew_certificate(number: str):
 
 
 @blueprint.route("/verify")
+@httpcache.public
 def verify():
     """Anyone enters a number (or scans the QR code) and sees the status and every check made."""
     number = request.args.get("number", "").strip()
@@ -223,6 +227,7 @@ def verify():
 
 
 @blueprint.route("/.well-known/exchange-keys.json")
+@httpcache.public
 def exchange_keys():
     """The exchange's public keys (active and retired), for offline verification of receipts."""
     return jsonify(keys.keys_document())

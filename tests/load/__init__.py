@@ -1,0 +1,1 @@
+"""A bounded load run (locust against gunicorn), part of the suite."""
