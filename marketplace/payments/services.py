@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace import policy
 from marketplace.database import unit_of_work
@@ -234,5 +235,7 @@ def get_payment(payment_id: int, *, actor) -> Payment:
 def awaiting_confirmation(*, actor) -> list[Payment]:
     """Bank transfers exchange finance has yet to find on the statement."""
     policy.require(policy.is_exchange_staff, actor)
+    # Each row names its contract and buyer: load the contracts with the payments, not one per row.
     return list(db.session.scalars(select(Payment).where(
-        Payment.provider == "offline", Payment.state.in_(OPEN)).order_by(Payment.id)))
+        Payment.provider == "offline", Payment.state.in_(OPEN)).order_by(Payment.id)
+        .options(selectinload(Payment.contract))))

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from compliance import contracts as contract_rules
 from compliance import crossborder, signing
@@ -388,7 +389,9 @@ def _mine(model, actor):
 
 def list_requests(*, actor, state: str | None = None, limit: int = 100) -> list[AccessRequest]:
     policy.require(policy.can_trade, actor)
-    statement = _mine(AccessRequest, actor)
+    # Pages show each request's product (through its listing), the API its contract: one query each for all rows.
+    statement = _mine(AccessRequest, actor).options(selectinload(AccessRequest.listing),
+                                                    selectinload(AccessRequest.contract))
     if state:
         statement = statement.where(AccessRequest.state == state)
     return list(db.session.scalars(statement.limit(limit)))
@@ -396,7 +399,7 @@ def list_requests(*, actor, state: str | None = None, limit: int = 100) -> list[
 
 def list_contracts(*, actor, state: str | None = None, limit: int = 100) -> list[Contract]:
     policy.require(policy.can_trade, actor)
-    statement = _mine(Contract, actor)
+    statement = _mine(Contract, actor).options(selectinload(Contract.version))  # every row shows its product
     if state:
         statement = statement.where(Contract.state == state)
     return list(db.session.scalars(statement.limit(limit)))
