@@ -69,22 +69,47 @@ audit: install-dev
 		[ -n "$(AUDIT_OFFLINE_OK)" ] || exit 1; \
 	else echo "$$out"; exit $$status; fi
 
-# The benchmarks: the scan (bench/scan_bench.py; SIZE_MB=1024 make bench for the 1 GB figure), the
-# certificate log (bench/proof_bench.py: 100,000 certificates, proofs at 10^3, 10^5, 10^6 leaves;
-# PROOF_ARGS=--quick for the small run), then catalog search (bench/catalog_bench.py) on SQLite and, when
-# DATABASE_URL is set or PostgreSQL answers on 127.0.0.1, on PostgreSQL (CATALOG_ARGS=--keep reuses the
-# loaded catalogs; the 10^6 load takes a while).
+# The benchmarks, in order, each printing its figures against a baseline measured in the same run and writing
+# bench/results/<name>.json; bench/summary.py ends with one line per benchmark (figure, baseline, ratio, target).
+# - scan (bench/scan_bench.py; SIZE_MB=1024 make bench for the 1 GB figure) against grep -cP;
+# - certificate log (bench/proof_bench.py: 100,000 certificates, proofs at 10^3, 10^5, 10^6 leaves;
+#   PROOF_ARGS=--quick for the small run) against reading one node;
+# - catalog search (bench/catalog_bench.py) on SQLite and, when DATABASE_URL is set or PostgreSQL answers on
+#   127.0.0.1, on PostgreSQL (CATALOG_ARGS=--keep reuses the loaded catalogs; the 10^6 load takes about 26 min;
+#   CATALOG_PG=0 skips the PostgreSQL part), against the raw SQL replay;
+# - HTTP (bench/http_bench.py: listing API and pages) and delivery (bench/delivery_bench.py: consent-gated records)
+#   under gunicorn -w 2 driven by wrk, against a hello-world Flask app under the same settings; on PostgreSQL too
+#   when DATABASE_URL is set (a scratch database, dropped);
+# - registration (bench/registration_bench.py) through the services, against its bare commits.
+# HTTP_ARGS, DELIVERY_ARGS, REGISTRATION_ARGS pass options (--quick for a few seconds each; --help for the rest).
 SIZE_MB ?= 200
 PROOF_ARGS ?=
 CATALOG_SIZES_SQLITE ?= 10000,100000
 CATALOG_SIZES_PG ?= 10000,100000,1000000
 CATALOG_ARGS ?=
+CATALOG_PG ?= 1
+HTTP_ARGS ?=
+DELIVERY_ARGS ?=
+REGISTRATION_ARGS ?=
 bench: install
+	@# wrk (Debian's package) drives the HTTP benches: installed here when running as root, as .ci/run does.
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else echo "wrk not found: install it with 'sudo apt-get install wrk', then run make bench again" >&2; exit 1; fi; }
 	$(BIN)/python bench/scan_bench.py --size-mb $(SIZE_MB)
 	$(BIN)/python bench/proof_bench.py $(PROOF_ARGS)
 	$(BIN)/python bench/catalog_bench.py --db sqlite --sizes $(CATALOG_SIZES_SQLITE) $(CATALOG_ARGS)
+ifeq ($(CATALOG_PG),0)
+	@echo "CATALOG_PG=0: the catalog bench on PostgreSQL is skipped (the summary shows its last figures, if any)"
+else
 	$(BIN)/python bench/catalog_bench.py --db postgresql --sizes $(CATALOG_SIZES_PG) \
 		$(if $(DATABASE_URL),,--skip-unavailable) $(CATALOG_ARGS)
+endif
+	$(BIN)/python bench/http_bench.py $(HTTP_ARGS)
+	$(BIN)/python bench/delivery_bench.py $(DELIVERY_ARGS)
+	$(BIN)/python bench/registration_bench.py $(REGISTRATION_ARGS)
+	$(BIN)/python bench/summary.py
 
 # Crash consistency (tests/crash/harness.py): writers with idempotency keys under gunicorn, kill -9 at random moments,
 # restart, verify; one JSON summary, non-zero on any lost or duplicated write or failed check.

@@ -18,7 +18,8 @@ Prints a table and writes bench/results/proofs.json (proofs-quick.json with --qu
    timed one by one; SQL statements are counted with a `before_cursor_execute` listener, rows = nodes
    fetched, and the query plan of that SELECT is recorded (EXPLAIN). Every proof is checked with
    `merkle.verify_inclusion` against the signed checkpoint of size S (or, past the issued leaves, the
-   root of the stored nodes, itself checked against `merkle.root_of`).
+   root of the stored nodes, itself checked against `merkle.root_of`). Baseline, same run: the first node of
+   each proof read alone through the same fetch (one primary-key row); `proof_to_one_node_fetch` is the ratio.
 3. sizes beyond the issued certificates: the log is extended with synthetic leaves (leaf_hash of
    b"proof-bench synthetic leaf <i>"). First every node append() stored is compared with
    `compliance.merkle.build_nodes` over the issued leaf hashes (same coordinates, same hashes); then the
@@ -181,6 +182,14 @@ def measure_proofs(size: int, per_size: int, leaf_hashes: list[bytes], root: byt
         lengths.append(len(proof))
         if not merkle.verify_inclusion(leaf_hashes[index], index, size, proof, root):
             failures += 1
+    # Baseline, same run, same fetch function: reading one node of each proof (one primary-key row) instead of the
+    # whole path, so the ratio is what a proof costs beyond the single round trip any proof needs.
+    single = []
+    for index in indexes:
+        first = merkle.inclusion_proof_nodes(index, size)[:1]
+        started = clock()
+        fetch(first)
+        single.append((clock() - started) * 1e6)
     coordinates = merkle.inclusion_proof_nodes(indexes[0], size)
     plan = query_plan(transparency.nodes_query(coordinates))
     db.session.rollback()
@@ -190,6 +199,8 @@ def measure_proofs(size: int, per_size: int, leaf_hashes: list[bytes], root: byt
         "proofs": len(timings), "verified": len(timings) - failures,
         "median_us": round(statistics.median(timings), 1), "p95_us": round(_percentile(timings, 0.95), 1),
         "min_us": round(min(timings), 1),
+        "one_node_fetch_median_us": round(statistics.median(single), 1),
+        "proof_to_one_node_fetch": round(statistics.median(timings) / statistics.median(single), 2),
         "statements_per_proof": {"min": min(statements), "max": max(statements)},
         "rows_per_proof": {"median": statistics.median(rows), "max": max(rows)},
         "proof_length": {"median": statistics.median(lengths), "max": max(lengths)},
@@ -341,6 +352,9 @@ def _print(result: dict) -> None:
               f"{plan_summary(item['query_plan'])[:70]}")
     ratio = result["ratio"]
     print(f"  t({ratio['large']:,}) / t({ratio['small']:,}) of the medians: {ratio['value']} (aim ≤ 3)")
+    largest = result["proofs"][str(ratio["large"])]
+    print(f"  baseline at {ratio['large']:,} leaves: one node read by the same fetch "
+          f"{largest['one_node_fetch_median_us']:,.0f} µs; proof / one node: {largest['proof_to_one_node_fetch']}")
 
 
 def main() -> None:
