@@ -13,7 +13,9 @@ Prints a table and writes bench/results/http.json (http-quick.json with --quick)
 3. load: wrk (`--threads`, `--connections`, `--seconds` per endpoint, after a short warm-up run) on, in order:
    hello-world, the listing API (GET /api/v1/listings?q=陈皮, a typical buyer query with facets), the listing detail
    API (GET /api/v1/listings/<id>), the public listing page (GET /listings/<id>, HTML), the catalog page
-   (GET /?q=陈皮, HTML), and hello-world again. The baseline is the mean of the two hello-world runs, so a change
+   (GET /?q=陈皮, HTML), the same four again on a second exchange server keeping no server-side copies
+   (CACHE_TYPE=NullCache: each request computes its answer, as the first one after a catalog change does; the
+   first server answers a repeat from its copy, marketplace/httpcache.py), and hello-world again. The baseline is the mean of the two hello-world runs, so a change
    of load on the shared machine during the run shows in their spread (printed).
 4. report: per endpoint requests/s, p50/p99 latency from wrk, failed requests (non-2xx, socket errors), ratio to
    hello-world, and each worker's RSS (and PSS) after the load, from psutil. Target: listing API ≥ 0.5 × hello.
@@ -86,9 +88,14 @@ def run_database(database_url: str | None, args, workdir: Path) -> dict:
         paths = endpoints(setup["product_id"])
         app = serving.Gunicorn("app:app", env=exchange.env, workdir=workdir, probe=QUERY,
                                config=serving.ROOT / "gunicorn.conf.py", name=f"app-{exchange.dialect}")
+        # The same app keeping no server-side copies (httpcache.py): every request computes its answer, as the first
+        # request for a URL after the catalog changed does.
+        computing = serving.Gunicorn("app:app", env={**exchange.env, "CACHE_TYPE": "NullCache"}, workdir=workdir,
+                                     probe=QUERY, config=serving.ROOT / "gunicorn.conf.py",
+                                     name=f"app-nocopy-{exchange.dialect}")
         hello = serving.Gunicorn("hello_app:app", env=exchange.env, workdir=workdir, probe="/", config=None,
                                  chdir=serving.ROOT / "bench", name=f"hello-{exchange.dialect}")
-        with app, hello:
+        with app, computing, hello:
             for _key, _label, path in paths:
                 status, body = serving.fetch(app.url + path)
                 if status != 200:
@@ -99,6 +106,7 @@ def run_database(database_url: str | None, args, workdir: Path) -> dict:
             load_before = serving.load_average()
             for key, server, path in [("hello_before", hello, "/"),
                                       *((key, app, path) for key, _label, path in paths),
+                                      *((f"{key}_computed", computing, path) for key, _label, path in paths),
                                       ("hello_after", hello, "/")]:
                 if args.warmup:
                     serving.wrk(server.url + path, **warm)
@@ -109,12 +117,14 @@ def run_database(database_url: str | None, args, workdir: Path) -> dict:
         baseline = (figures["hello_before"]["rps"] + figures["hello_after"]["rps"]) / 2
         for key, _label, _path in paths:
             figures[key]["ratio"] = round(figures[key]["rps"] / baseline, 3)
+            figures[f"{key}_computed"]["ratio"] = round(figures[f"{key}_computed"]["rps"] / baseline, 3)
         spread = abs(figures["hello_before"]["rps"] - figures["hello_after"]["rps"]) / baseline
         ratio = figures["listing_api"]["ratio"]
         return {
             "database": exchange.dialect, "setup_seconds": setup["seconds"], "listings": setup["listings"],
             "hello_rps": round(baseline, 1), "hello_spread": round(spread, 3), "endpoints": figures,
-            "labels": {key: label for key, label, _path in paths}, "memory": memory,
+            "labels": {**{key: label for key, label, _path in paths},
+                       **{f"{key}_computed": f"{label}, computed" for key, label, _path in paths}}, "memory": memory,
             "load_average": {"before": load_before, "after": serving.load_average()},
             "target": {"endpoint": "listing_api", "ratio_at_least": TARGET, "ratio": ratio, "pass": ratio >= TARGET},
             "profile": exchange.in_app(PROFILE, QUERY, paths[2][2]) if args.profile else None,
@@ -127,10 +137,10 @@ def _print(run: dict) -> None:
     print(f"\n{run['database']}: {run['listings']} listed products; hello-world {run['hello_rps']:,.0f} req/s "
           f"(before/after differ by {run['hello_spread']:.0%}); load average {run['load_average']['before']} → "
           f"{run['load_average']['after']}")
-    print(f"  {'endpoint':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}{'× hello':>9}")
+    print(f"  {'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}{'× hello':>9}")
     for key, label in run["labels"].items():
         f = run["endpoints"][key]
-        print(f"  {label:<24}{f['rps']:>9,.0f}{f['p50_ms']:>9.1f}{f['p99_ms']:>9.1f}{f['failed']:>8}"
+        print(f"  {label:<34}{f['rps']:>9,.0f}{f['p50_ms']:>9.1f}{f['p99_ms']:>9.1f}{f['failed']:>8}"
               f"{f['ratio']:>9.3f}")
     for name, memory in run["memory"].items():
         print(f"  {name} workers: " + ", ".join(f"RSS {w['rss_mb']} MB (PSS {w['pss_mb']})" for w in memory["workers"]))

@@ -38,7 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    httpcache.responses.init_app(app, config={"CACHE_TYPE": app.config.get("CACHE_TYPE", "SimpleCache"),
+    httpcache.responses.init_app(app, config={"CACHE_TYPE": app.config["CACHE_TYPE"],
+                                              "CACHE_REDIS_URL": app.config["CACHE_REDIS_URL"],
                                               "CACHE_THRESHOLD": app.config.get("CACHE_THRESHOLD", 2000)})
     _init_origin_check(app)
     csrf.init_app(app)

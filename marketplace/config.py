@@ -52,6 +52,10 @@ def load(instance_path: Path) -> dict:
         "DATABASE_REPLICA_URL": _sqlalchemy_url(replica_url) if replica_url else None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL"),
+        # Where the server keeps its copies of anonymous catalog answers (httpcache.py), in Flask-Caching's own terms:
+        # each process's memory by default; RedisCache with CACHE_REDIS_URL to share them; NullCache to keep none.
+        "CACHE_TYPE": os.environ.get("CACHE_TYPE", "SimpleCache"),
+        "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", ""),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
