@@ -14,7 +14,7 @@ Prints a table and writes bench/results/delivery.json (delivery-quick.json with 
    MARKETPLACE_DELIVERY_RATE_PER_MINUTE (default 60 a minute, which would answer 429 within a second).
 3. load: the bank gets a bearer token at POST /oauth/token (client credentials), then wrk sends
    GET /api/v1/contracts/<id>/records?subject=<resident ID>&purpose=credit_support with it: every call runs the
-   whole entitlement check (contract, term, purpose, delivery mode, rate limit), looks up the live consent twice,
+   whole entitlement check (contract, term, purpose, delivery mode, rate limit), looks up the live consent once,
    reads the person's row of the latest release, and commits a subject-access line and a usage line. Hello-world
    runs before and after; the baseline is their mean.
 4. report: requests/s, p50/p99 latency, failed requests, ratio to hello-world (target ≥ 0.4), worker RSS, and the

@@ -15,7 +15,8 @@ Prints a table and writes bench/results/http.json (http-quick.json with --quick)
    API (GET /api/v1/listings/<id>), the public listing page (GET /listings/<id>, HTML), the catalog page
    (GET /?q=陈皮, HTML), the same four again on a second exchange server keeping no server-side copies
    (CACHE_TYPE=NullCache: each request computes its answer, as the first one after a catalog change does; the
-   first server answers a repeat from its copy, marketplace/httpcache.py), and hello-world again. The baseline is the mean of the two hello-world runs, so a change
+   first server answers a repeat from its copy, marketplace/httpcache.py), and hello-world again.
+   The baseline is the mean of the two hello-world runs, so a change
    of load on the shared machine during the run shows in their spread (printed).
 4. report: per endpoint requests/s, p50/p99 latency from wrk, failed requests (non-2xx, socket errors), ratio to
    hello-world, and each worker's RSS (and PSS) after the load, from psutil. Target: listing API ≥ 0.5 × hello.

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from marketplace import audit, ratelimit
 from marketplace.accounts.models import OAuthClient, OAuthToken, sha256_hex
+from marketplace.database import unit_of_work
 from marketplace.errors import problem
 from marketplace.extensions import csrf, db
 
@@ -40,11 +41,13 @@ def _query_client(client_id):
 
 def _save_token(token, request):
     client = request.client
-    db.session.add(OAuthToken(client_id=client.client_id, user_id=client.user_id,
-                              token_hash=sha256_hex(token["access_token"]), scope=token.get("scope", ""),
-                              issued_at=int(time.time()), expires_in=int(token["expires_in"])))
-    audit.record(client.user, "oauth.token", "oauth_client", client.id, {"scope": token.get("scope", "")})
-    db.session.commit()
+    # A unit of work, as every write: on SQLite its transaction takes the write lock at BEGIN, so clients asking for
+    # tokens at once queue instead of failing with "database is locked" when a read transaction upgrades.
+    with unit_of_work():
+        db.session.add(OAuthToken(client_id=client.client_id, user_id=client.user_id,
+                                  token_hash=sha256_hex(token["access_token"]), scope=token.get("scope", ""),
+                                  issued_at=int(time.time()), expires_in=int(token["expires_in"])))
+        audit.record(client.user, "oauth.token", "oauth_client", client.id, {"scope": token.get("scope", "")})
 
 
 @blueprint.post("/oauth/token")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload, load_only, selectinload
 
 from compliance import consent as notices
 from compliance import signing
@@ -175,20 +176,30 @@ def live_consent(*, subject_hash: str, contract: Contract, categories, now: date
     wanted = set(categories)
     if contract.state in ENDED_CONTRACT_STATES:
         return None
+    # Delivery asks this on every read: only the columns it decides by and logs with, not the notice text, the
+    # certificate or the recipient organisation (joined by default, for pages); the rest loads if touched.
     for consent in db.session.scalars(select(Consent).where(
             Consent.subject_hash == subject_hash, Consent.recipient_org_id == contract.buyer_org_id,
-            Consent.contract_id == contract.id, Consent.state == ConsentState.GRANTED)):
+            Consent.contract_id == contract.id, Consent.state == ConsentState.GRANTED)
+            .options(load_only(Consent.number, Consent.subject_user_id, Consent.state, Consent.lock_version,
+                               Consent.purpose, Consent.categories, Consent.valid_until), lazyload("*"))):
         if consent.purpose == contract.request.scenario and wanted <= set(consent.categories) \
                 and consent.valid_until > now:
             return consent
     return None
 
 
+def access_line(consent: Consent, *, contract: Contract, fields: list[str], actor,
+                channel: str = "records") -> SubjectAccess:
+    """The subject's log line of one read, not yet added to the session (delivery adds it when it commits)."""
+    return SubjectAccess(consent_id=consent.id, subject_user_id=consent.subject_user_id, contract_id=contract.id,
+                         recipient_org_id=contract.buyer_org_id, accessed_by_id=actor.id, fields=list(fields),
+                         channel=channel)
+
+
 def record_access(consent: Consent, *, contract: Contract, fields: list[str], actor, channel: str = "records") -> None:
     """Log a read for the subject's page, in the caller's transaction."""
-    db.session.add(SubjectAccess(consent_id=consent.id, subject_user_id=consent.subject_user_id,
-                                 contract_id=contract.id, recipient_org_id=contract.buyer_org_id,
-                                 accessed_by_id=actor.id, fields=list(fields), channel=channel))
+    db.session.add(access_line(consent, contract=contract, fields=fields, actor=actor, channel=channel))
 
 
 def _lapsed(consent: Consent, now: datetime) -> str | None:
@@ -222,8 +233,9 @@ def expire_due(*, now: datetime | None = None) -> dict:
 
 def consents_of_subject(*, actor) -> list[Consent]:
     policy.require(policy.is_data_subject, actor)
+    # Each consent names its contract (the API's contract_number): one query for all of them.
     return list(db.session.scalars(select(Consent).where(Consent.subject_user_id == actor.id)
-                                   .order_by(Consent.id.desc())))
+                                   .order_by(Consent.id.desc()).options(selectinload(Consent.contract))))
 
 
 def accesses_of_subject(*, actor, limit: int = 200) -> list[SubjectAccess]:
@@ -242,8 +254,10 @@ def get_consent(consent_id: int, *, actor) -> Consent:
 def consents_of_contract(contract: Contract, *, actor) -> list[Consent]:
     """The consents asked under a contract, as far as the actor may see them (the bank, not the provider)."""
     policy.require(policy.can_view_contract, actor, contract)
+    # Each row shows its person (masked identity number): one query for all of them.
     return [consent for consent in db.session.scalars(select(Consent).where(Consent.contract_id == contract.id)
-                                                      .order_by(Consent.id.desc()))
+                                                      .order_by(Consent.id.desc())
+                                                      .options(selectinload(Consent.subject)))
             if policy.allowed(policy.can_view_consent, actor, consent)]
 
 

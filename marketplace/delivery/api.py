@@ -26,6 +26,11 @@ releases_blueprint = Blueprint("releases_api", __name__, url_prefix="/products",
 blueprint = Blueprint("delivery_api", __name__, url_prefix="/contracts",
                       description="Delivery under an active contract: files, consent-gated records, aggregates")
 DELIVERY = [{"oauth2": ["delivery"]}, {"session": []}]
+# Argument schemas as instances: given a class, webargs builds a new schema on every call (flask-smorest
+# resolves response schemas once, at import). A marshmallow schema holds no per-load state, so one serves all.
+PURPOSE_QUERY = PurposeQuerySchema()
+RECORD_QUERY = RecordQuerySchema()
+AGGREGATE_QUERY = AggregateQuerySchema()
 
 
 def _uploads() -> list[services.Upload]:
@@ -59,7 +64,7 @@ def revoke(data, product_id, number):
 
 @blueprint.route("/<int:contract_id>/files", methods=["GET"])
 @blueprint.doc(security=DELIVERY)
-@blueprint.arguments(PurposeQuerySchema, location="query")
+@blueprint.arguments(PURPOSE_QUERY, location="query")
 @blueprint.response(200, ReleaseSchema(many=True))
 def files(args, contract_id):
     """The releases (with files) this contract covers: published before it ends and not revoked."""
@@ -68,7 +73,7 @@ def files(args, contract_id):
 
 @blueprint.route("/<int:contract_id>/files/<int:file_id>", methods=["GET"])
 @blueprint.doc(security=DELIVERY)
-@blueprint.arguments(PurposeQuerySchema, location="query")
+@blueprint.arguments(PURPOSE_QUERY, location="query")
 @blueprint.response(200, {"format": "binary", "type": "string"}, content_type="application/octet-stream")
 def download(args, contract_id, file_id):
     """Download one file of a covered release (410 when its release was revoked)."""
@@ -83,7 +88,7 @@ def _send(item, data: bytes):
 
 @blueprint.route("/<int:contract_id>/records", methods=["GET"])
 @blueprint.doc(security=DELIVERY)
-@blueprint.arguments(RecordQuerySchema, location="query")
+@blueprint.arguments(RECORD_QUERY, location="query")
 @blueprint.response(200, RecordSchema)
 def record(args, contract_id):
     """One data subject's record, only under that person's live consent to your organisation for this purpose,
@@ -94,7 +99,7 @@ def record(args, contract_id):
 
 @blueprint.route("/<int:contract_id>/aggregates", methods=["POST"])
 @blueprint.doc(security=DELIVERY)
-@blueprint.arguments(AggregateQuerySchema)
+@blueprint.arguments(AGGREGATE_QUERY)
 @blueprint.response(200, AggregateResultSchema)
 def aggregate(data, contract_id):
     """Run count/sum/avg/min/max, grouped and filtered, inside the exchange: only groups of at least k rows

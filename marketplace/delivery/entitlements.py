@@ -5,15 +5,21 @@ effect on the very next call. Successful calls are metered (per-call offers bill
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import current_app
 from flask_babel import gettext as _
 from limits import RateLimitItemPerMinute
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from marketplace import policy, ratelimit
+from marketplace.catalog.models import Listing, Offer
 from marketplace.delivery.models import UsageRecord
 from marketplace.errors import N_, DomainError, Forbidden, NotFound
 from marketplace.extensions import db
-from marketplace.trading.models import Contract
+from marketplace.products.models import ProductVersion
+from marketplace.trading.models import AccessRequest, Contract
 from marketplace.trading.states import ContractState
 from marketplace.types import utcnow
 
@@ -38,9 +44,31 @@ def _spend_rate(contract: Contract) -> None:
                             number=contract.number, n=per_minute))
 
 
-def entitle(contract_id: int, *, actor, purpose: str, mode: str) -> Contract:
-    """Return the contract when this call may receive data under it, else raise (404, 403, 429)."""
-    contract = db.session.get(Contract, contract_id)
+@cache
+def _entitlement_load():
+    """What the check and the usage line read, and nothing else, in one statement. The models load eagerly for
+    the pages (a contract's signatures and their signers, a listing's version and offers, a version's product and
+    evidence…): on a call that runs per delivered record those were four statements of rows nobody reads.
+    Anything else a caller touches still loads on access (lazyload, not noload: never a silently empty
+    relationship). Built on first use, not at import: options configure the mappers, and every model must be
+    imported by then."""
+    return (
+        load_only(Contract.number, Contract.state, Contract.lock_version, Contract.ends_at, Contract.ended_at,
+                  Contract.product_id, Contract.listing_id, Contract.request_id, Contract.version_id,
+                  Contract.offer_id, Contract.buyer_org_id, Contract.provider_org_id, Contract.pricing_mode,
+                  Contract.currency),
+        lazyload("*"),
+        joinedload(Contract.listing).load_only(Listing.state, Listing.lock_version).lazyload("*"),
+        joinedload(Contract.request).load_only(AccessRequest.scenario).lazyload("*"),
+        joinedload(Contract.version).load_only(ProductVersion.delivery_modes).lazyload("*"),
+        joinedload(Contract.offer).load_only(Offer.price_minor).lazyload("*"),
+    )
+
+
+def entitle(contract_id: int, *, actor, purpose: str, mode: str, spend: bool = True) -> Contract:
+    """Return the contract when this call may receive data under it, else raise (404, 403, 429). `spend=False`
+    checks again without counting the call a second time against the rate limit."""
+    contract = db.session.scalar(select(Contract).where(Contract.id == contract_id).options(*_entitlement_load()))
     if contract is None or not policy.allowed(policy.can_receive_delivery, actor, contract):
         # Another organisation's contract is not even confirmed to exist.
         raise NotFound(_("No such contract."))
@@ -62,15 +90,22 @@ def entitle(contract_id: int, *, actor, purpose: str, mode: str) -> Contract:
     if mode not in (contract.version.delivery_modes or []):
         raise Forbidden(_("This product is not delivered by %(mode)s; its delivery modes are: %(modes)s.",
                           mode=mode, modes=", ".join(contract.version.delivery_modes or []) or "-"))
-    _spend_rate(contract)
+    if spend:
+        _spend_rate(contract)
     return contract
+
+
+def usage_line(contract: Contract, *, actor, kind: str, units: int, billable: bool = True,
+               detail: dict | None = None) -> UsageRecord:
+    """One usage line, not yet added to the session. A per-call offer bills each call that delivers data."""
+    price = (contract.offer.price_minor or 0) if contract.pricing_mode == "per_call" and billable else 0
+    return UsageRecord(contract_id=contract.id, actor_id=actor.id, kind=kind, units=units, billable_minor=price,
+                       currency=contract.currency, detail=detail or {})
 
 
 def meter(contract: Contract, *, actor, kind: str, units: int, billable: bool = True,
           detail: dict | None = None) -> UsageRecord:
-    """One usage line, in the caller's transaction. A per-call offer bills each call that delivers data."""
-    price = (contract.offer.price_minor or 0) if contract.pricing_mode == "per_call" and billable else 0
-    record = UsageRecord(contract_id=contract.id, actor_id=actor.id, kind=kind, units=units, billable_minor=price,
-                         currency=contract.currency, detail=detail or {})
+    """One usage line, in the caller's transaction."""
+    record = usage_line(contract, actor=actor, kind=kind, units=units, billable=billable, detail=detail)
     db.session.add(record)
     return record

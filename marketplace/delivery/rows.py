@@ -12,6 +12,7 @@ import io
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
+from sqlalchemy.orm import lazyload
 
 from compliance.readers import SampleError, open_table
 from marketplace.accounts.services import id_number_hash
@@ -89,7 +90,8 @@ def latest_live_release(contract) -> Release | None:
     end = contract.ended_at or contract.ends_at
     if end is not None:
         query = query.where(Release.published_at < end)
-    return db.session.scalars(query.order_by(Release.number.desc()).limit(1)).first()
+    # Its files (loaded eagerly for the release pages) are not what record and aggregate calls read.
+    return db.session.scalars(query.order_by(Release.number.desc()).limit(1).options(lazyload(Release.files))).first()
 
 
 def subject_row(release: Release, subject_hash: str) -> ReleaseRow | None:

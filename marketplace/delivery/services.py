@@ -133,9 +133,11 @@ def contract_files(contract_id: int, *, purpose: str, actor) -> list[Release]:
     with unit_of_work():
         contract = entitlements.entitle(contract_id, actor=actor, purpose=purpose, mode="file")
         releases = covered_releases(contract)
+        ids = [r.id for r in releases]
         entitlements.meter(contract, actor=actor, kind="files", units=0, billable=False,
                            detail={"call": "list", "releases": [r.number for r in releases]})
-    return releases
+    # The commit expired them: load them again in one query, not each release and its files one by one.
+    return list(db.session.scalars(select(Release).where(Release.id.in_(ids)).order_by(Release.number.desc())))
 
 
 def download_file(contract_id: int, file_id: int, *, purpose: str, actor) -> tuple[ReleaseFile, bytes]:
