@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request, send_from_directory, session
 from flask_smorest.spec.plugins import integerconverter2paramschema
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from marketplace import config as settings
@@ -54,7 +55,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     _register_security_headers(app)
     _register_template_helpers(app)
+    trust_proxies(app, int(app.config.get("MARKETPLACE_TRUSTED_PROXIES", 0)))
     return app
+
+
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Behind `hops` proxies (load balancers) that set X-Forwarded-For and -Proto, take the client's address and
+    scheme from them: the sign-in throttle then counts per client, not per balancer, and external URLs keep https.
+    With none (the default) the headers are ignored, so a client cannot pick its own address to dodge the throttle."""
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _select_locale() -> str:

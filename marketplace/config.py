@@ -112,6 +112,8 @@ def load(instance_path: Path) -> dict:
         "MARKETPLACE_SESSION_IDLE_MINUTES": 30,
         "MARKETPLACE_SESSION_MAX_HOURS": 12,
         "MARKETPLACE_SIGNIN_WINDOW_SECONDS": 900,
+        # How many proxies (load balancers) in front set X-Forwarded-For/-Proto; 0 ignores those headers (app_factory).
+        "MARKETPLACE_TRUSTED_PROXIES": 0,
         "MARKETPLACE_AGGREGATE_MIN_GROUP": 10,
         # Card payments through Stripe when a key is set; offline bank-transfer settlement always.
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from compliance.identifiers import make_resident_id
+from marketplace import app_factory
 from marketplace.accounts import services as accounts
 from marketplace.errors import Forbidden
 from marketplace.ratelimit import TooManyAttempts
@@ -250,3 +251,37 @@ def test_main_flows_log_no_secret(app, client, world, caplog):
         text = response.get_data(as_text=True)
         for name, value in secrets.items():
             assert value not in text, f"the {name} appears in the response to {response.request.path}"
+
+
+# --- Behind a load balancer: the client's address from X-Forwarded-For, only when trusted -------------------------
+
+BALANCER = {"REMOTE_ADDR": "10.0.0.2"}
+
+
+def test_behind_a_trusted_balancer_the_throttle_counts_each_client(throttled, world):
+    app_factory.trust_proxies(throttled, 1)
+    for _ in range(3):
+        _attempt(throttled.test_client(), world.broker_a.email, WRONG, environ_overrides=BALANCER,
+                 headers={"X-Forwarded-For": "203.0.113.5"})
+    assert _attempt(throttled.test_client(), world.broker_a.email, PASSWORD, environ_overrides=BALANCER,
+                    headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 429
+    # Another client behind the same balancer is not locked out by the first one's failures.
+    assert _attempt(throttled.test_client(), world.broker_a.email, PASSWORD, environ_overrides=BALANCER,
+                    headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 302
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_ignored(throttled, world):
+    for i in range(3):  # a client making up a new address for each try
+        _attempt(throttled.test_client(), world.broker_a.email, WRONG, headers={"X-Forwarded-For": f"192.0.2.{i}"})
+    assert _attempt(throttled.test_client(), world.broker_a.email, PASSWORD,
+                    headers={"X-Forwarded-For": "192.0.2.99"}).status_code == 429
+
+
+def test_the_setting_installs_the_proxy_fix(tmp_path):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from tests.fixtures import _config
+
+    assert not isinstance(app_factory.create_app(_config(tmp_path)).wsgi_app, ProxyFix)
+    trusting = app_factory.create_app({**_config(tmp_path), "MARKETPLACE_TRUSTED_PROXIES": 2}).wsgi_app
+    assert isinstance(trusting, ProxyFix) and trusting.x_for == 2 and trusting.x_proto == 2

@@ -9,6 +9,7 @@ access log shows the requests it served.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -51,6 +53,8 @@ frontend exchange
 
 backend app
     balance roundrobin
+    # The client's address for the app (MARKETPLACE_TRUSTED_PROXIES=1): its sign-in throttle counts per client.
+    option forwardfor
     option httpchk
     http-check send meth GET uri /api/v1/notices
     http-response set-header X-Served-By %[srv_name]
@@ -105,6 +109,7 @@ class Balancer:
 def deployment():
     """Two instances (one gunicorn worker each) and HAProxy; Redis shared when REDIS_URL is set."""
     stack = Stack(redis_url=os.environ.get("REDIS_URL"), prefix="scale-lb-")
+    stack.env["MARKETPLACE_TRUSTED_PROXIES"] = "1"
     try:
         stack.setup()
         # The throttle test locks this one out (from 127.0.0.1, where every request comes from) for 15 minutes.
@@ -121,6 +126,24 @@ def deployment():
 def _served(response: requests.Response) -> str:
     assert response.headers.get("X-Served-By") in INSTANCES, response.headers
     return response.headers["X-Served-By"]
+
+
+def _sign_in_from(address: str, url: str, email: str) -> int:
+    """Sign in from another local address (requests cannot choose its source address); the answer's status."""
+    host, port = url.removeprefix("http://").split(":")
+
+    def send(method: str, path: str, body: str = "", headers: dict | None = None):
+        connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(address, 0))
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response, response.read().decode()
+
+    form, page = send("GET", "/sign-in?lang=en")
+    cookie = form.getheader("Set-Cookie").split(";", 1)[0]
+    answer, _body = send("POST", "/sign-in", urlencode({"email": email, "password": PASSWORD,
+                                                        "csrf_token": csrf_token(page)}),
+                         {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    return answer.status
 
 
 def _sign_in(browser: requests.Session, url: str, email: str = BROKER, password: str = PASSWORD) -> requests.Response:
@@ -182,6 +205,9 @@ def test_the_sign_in_throttle_counts_across_instances(deployment):
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
     again = attempt(PASSWORD)
     assert again.status_code == 429 and _served(again) != _served(throttled)
+    # Another client of the same balancer (connecting from 127.0.0.2) is not locked out of that account: the apps
+    # trust one proxy and count by the address HAProxy saw and put in X-Forwarded-For.
+    assert _sign_in_from("127.0.0.2", balancer.url, THROTTLED) == 302
 
 
 def test_killing_an_instance_loses_no_session(deployment):
