@@ -23,14 +23,9 @@ Prints a table and writes bench/results/delivery.json (delivery-quick.json with 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
-import os
-import shutil
 import sys
-import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
@@ -156,50 +151,16 @@ def _print(run: dict) -> None:
           f"load average {run['load_average']['before']} → {run['load_average']['after']}")
     print(f"  records: {f['rps']:,.0f} req/s, p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms, "
           f"{f['failed']} failed, {run['usage_lines_written']:,} usage lines written (warm-up included)")
-    for name, memory in run["memory"].items():
-        print(f"  {name} workers: " + ", ".join(f"RSS {w['rss_mb']} MB (PSS {w['pss_mb']})" for w in memory["workers"]))
     target = run["target"]
     print(f"  records / hello-world: {target['ratio']:.3f} (target ≥ {TARGET}) {'PASS' if target['pass'] else 'FAIL'}")
     print(f"  (MARKETPLACE_DELIVERY_RATE_PER_MINUTE raised to {run['rate_per_minute_for_bench']:,} for the bench)")
-    if run["profile"]:
-        for path, profile in run["profile"].items():
-            print(f"\nprofile of {path} in-process: {profile['seconds_per_request'] * 1000:.2f} ms per request\n"
-                  f"{profile['top']}")
+    serving.print_memory_and_profile(run)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per endpoint (default 10)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="untimed wrk run before each (default 2; 0 = none)")
-    parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: wrk shares the 2 cores)")
-    parser.add_argument("--quick", action="store_true", help="1 s per endpoint, no warm-up: shows it works")
-    parser.add_argument("--profile", action="store_true", help="cProfile the records call in-process")
-    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even when DATABASE_URL is set")
-    args = parser.parse_args()
-    if args.quick:
-        args.seconds, args.warmup = 1.0, 0.0
-    serving.require_wrk()
-    started = time.perf_counter()
-    databases = [None]
-    if os.environ.get("DATABASE_URL") and not args.sqlite_only:
-        databases.append(os.environ["DATABASE_URL"])
-    runs = {}
-    for database_url in databases:
-        workdir = Path(tempfile.mkdtemp(prefix="delivery-bench-"))
-        try:
-            run = run_database(database_url, args, workdir)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        runs[run["database"]] = run
-        _print(run)
-    result = {"command": " ".join(["python", *sys.argv]), "machine": serving.machine(),
-              "settings": {"seconds": args.seconds, "warmup": args.warmup, "connections": args.connections,
-                           "threads": args.threads, "gunicorn_workers": 2, "MARKETPLACE_ENV": "production",
-                           "MARKETPLACE_DELIVERY_RATE_PER_MINUTE": RATE_PER_MINUTE},
-              "runs": runs, "total_seconds": round(time.perf_counter() - started, 1)}
-    path = serving.write_result("delivery" + ("-quick" if args.quick else ""), result)
-    print(f"\nwrote {path}")
+    args = serving.wrk_arguments(__doc__, "cProfile the records call in-process")
+    serving.run_each_database("delivery", args, run_database, _print,
+                              MARKETPLACE_DELIVERY_RATE_PER_MINUTE=RATE_PER_MINUTE)
 
 
 if __name__ == "__main__":

@@ -26,12 +26,7 @@ goes (the same code path without gunicorn and the network).
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -143,49 +138,15 @@ def _print(run: dict) -> None:
         f = run["endpoints"][key]
         print(f"  {label:<34}{f['rps']:>9,.0f}{f['p50_ms']:>9.1f}{f['p99_ms']:>9.1f}{f['failed']:>8}"
               f"{f['ratio']:>9.3f}")
-    for name, memory in run["memory"].items():
-        print(f"  {name} workers: " + ", ".join(f"RSS {w['rss_mb']} MB (PSS {w['pss_mb']})" for w in memory["workers"]))
     target = run["target"]
     print(f"  listing API / hello-world: {target['ratio']:.3f} (target ≥ {TARGET}) "
           f"{'PASS' if target['pass'] else 'FAIL'}")
-    if run["profile"]:
-        for path, profile in run["profile"].items():
-            print(f"\nprofile of {path} in-process: {profile['seconds_per_request'] * 1000:.2f} ms per request\n"
-                  f"{profile['top']}")
+    serving.print_memory_and_profile(run)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per endpoint (default 10)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="untimed wrk run before each (default 2; 0 = none)")
-    parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: wrk shares the 2 cores)")
-    parser.add_argument("--quick", action="store_true", help="1 s per endpoint, no warm-up: shows it works")
-    parser.add_argument("--profile", action="store_true", help="cProfile the listing API and page in-process")
-    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even when DATABASE_URL is set")
-    args = parser.parse_args()
-    if args.quick:
-        args.seconds, args.warmup = 1.0, 0.0
-    serving.require_wrk()
-    started = time.perf_counter()
-    databases = [None]
-    if os.environ.get("DATABASE_URL") and not args.sqlite_only:
-        databases.append(os.environ["DATABASE_URL"])
-    runs = {}
-    for database_url in databases:
-        workdir = Path(tempfile.mkdtemp(prefix="http-bench-"))
-        try:
-            run = run_database(database_url, args, workdir)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        runs[run["database"]] = run
-        _print(run)
-    result = {"command": " ".join(["python", *sys.argv]), "machine": serving.machine(),
-              "settings": {"seconds": args.seconds, "warmup": args.warmup, "connections": args.connections,
-                           "threads": args.threads, "gunicorn_workers": 2, "MARKETPLACE_ENV": "production"},
-              "runs": runs, "total_seconds": round(time.perf_counter() - started, 1)}
-    path = serving.write_result("http" + ("-quick" if args.quick else ""), result)
-    print(f"\nwrote {path}")
+    args = serving.wrk_arguments(__doc__, "cProfile the listing API and page in-process")
+    serving.run_each_database("http", args, run_database, _print)
 
 
 if __name__ == "__main__":

@@ -281,3 +281,58 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+
+
+# The command line and the outer loop of the HTTP benches (http_bench.py, delivery_bench.py): same options, a run
+# per database (SQLite, then PostgreSQL when DATABASE_URL is set), each in a temp dir removed afterwards.
+
+def wrk_arguments(description: str, profile_help: str):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per endpoint (default 10)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="untimed wrk run before each (default 2; 0 = none)")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: wrk shares the 2 cores)")
+    parser.add_argument("--quick", action="store_true", help="1 s per endpoint, no warm-up: shows it works")
+    parser.add_argument("--profile", action="store_true", help=profile_help)
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL even when DATABASE_URL is set")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.warmup = 1.0, 0.0
+    require_wrk()
+    return args
+
+
+def run_each_database(name: str, args, run_database, report, **settings) -> None:
+    """run_database(url, args, workdir) per database, report(run) after each; writes bench/results/<name>.json."""
+    import tempfile
+
+    started = time.perf_counter()
+    databases = [None]
+    if os.environ.get("DATABASE_URL") and not args.sqlite_only:
+        databases.append(os.environ["DATABASE_URL"])
+    runs = {}
+    for database_url in databases:
+        workdir = Path(tempfile.mkdtemp(prefix=f"{name}-bench-"))
+        try:
+            run = run_database(database_url, args, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        runs[run["database"]] = run
+        report(run)
+    result = {"command": " ".join(["python", *sys.argv]), "machine": machine(),
+              "settings": {"seconds": args.seconds, "warmup": args.warmup, "connections": args.connections,
+                           "threads": args.threads, "gunicorn_workers": 2, "MARKETPLACE_ENV": "production",
+                           **settings},
+              "runs": runs, "total_seconds": round(time.perf_counter() - started, 1)}
+    path = write_result(name + ("-quick" if args.quick else ""), result)
+    print(f"\nwrote {path}")
+
+
+def print_memory_and_profile(run: dict) -> None:
+    for name, memory in run["memory"].items():
+        print(f"  {name} workers: " + ", ".join(f"RSS {w['rss_mb']} MB (PSS {w['pss_mb']})" for w in memory["workers"]))
+    for path, profile in (run["profile"] or {}).items():
+        print(f"\nprofile of {path} in-process: {profile['seconds_per_request'] * 1000:.2f} ms per request\n"
+              f"{profile['top']}")
