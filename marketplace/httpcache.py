@@ -64,7 +64,9 @@ def public(view=None, *, stamp: Callable[[], object] | None = None):
                 response = Response(kept["body"], headers=kept["headers"])
                 return response.make_conditional(request)
         response = _decorated(make_response(view(*args, **kwargs)))
-        if key is not None and "public" in response.headers.get("Cache-Control", "") and not response.is_streamed:
+        # Only a whole answer is kept: a 304 (this client already had the body) has none to give the next one.
+        if key is not None and response.status_code == 200 and response.cache_control.public \
+                and not response.is_streamed:
             responses.set(key, {"body": response.get_data(), "headers": [
                 (name, value) for name, value in response.headers.items()
                 if name in KEPT_HEADERS or name in ("ETag", "Cache-Control", "Vary")]},

@@ -285,3 +285,14 @@ def test_the_copy_is_per_language(app, world):
     assert english.get_data() != chinese.get_data()
     assert '<html lang="en">' in _get(client, url).get_data(as_text=True)
     assert '<html lang="zh' in _get(client, url, **{"Accept-Language": "zh-CN"}).get_data(as_text=True)
+
+
+def test_a_304_is_never_kept_as_the_copy(app, world):
+    product = listed(world.broker_b, world.reviewer, name="新会陈皮产业指数", name_en="Xinhui chenpi index")
+    client = app.test_client()
+    for name, url in _kept_urls(product.id).items():
+        etag = _get(client, url).headers["ETag"]
+        httpcache.responses.clear()  # as after a restart, or the catalog's stamp moving on an unrelated change
+        assert _get(client, url, **{"If-None-Match": etag}).status_code == 304, name
+        again = _get(client, url)
+        assert again.status_code == 200 and again.headers["ETag"] == etag and again.get_data(), name
