@@ -182,7 +182,9 @@ def live_consent(*, subject_hash: str, contract: Contract, categories, now: date
             Consent.subject_hash == subject_hash, Consent.recipient_org_id == contract.buyer_org_id,
             Consent.contract_id == contract.id, Consent.state == ConsentState.GRANTED)
             .options(load_only(Consent.number, Consent.subject_user_id, Consent.state, Consent.lock_version,
-                               Consent.purpose, Consent.categories, Consent.valid_until), lazyload("*"))):
+                               Consent.purpose, Consent.categories, Consent.valid_until), lazyload("*"))
+            # Of two that cover the read, the newest: the access is logged against one the person can recognise.
+            .order_by(Consent.id.desc())):
         if consent.purpose == contract.request.scenario and wanted <= set(consent.categories) \
                 and consent.valid_until > now:
             return consent

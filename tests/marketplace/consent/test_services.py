@@ -14,7 +14,7 @@ from compliance import signing
 from compliance.digest import canonical_json
 from marketplace import keys
 from marketplace.consent import services
-from marketplace.consent.states import CONSENT
+from marketplace.consent.states import CONSENT, ConsentState
 from marketplace.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.lifecycle import history
@@ -209,3 +209,13 @@ def test_the_subject_lists_their_consents_and_accesses_only(world, contract):
     assert services.consents_of_contract(contract, actor=world.broker_a) == [], "the provider sees none"
     assert services.count_live(subject_hash=consent.subject_hash) == 1
     assert utcnow() < consent.valid_until
+
+
+def test_of_two_consents_covering_a_read_the_newest_is_used(app, world):
+    contract = personal_data_contract(world)
+    narrow = granted(world, contract, ["name"])
+    wider = granted(world, contract, ["name", "paid_months"])  # widening is a new consent, the old one holds
+    assert narrow.state == wider.state == ConsentState.GRANTED
+    for categories in (["name"], ["name", "paid_months"]):
+        found = services.live_consent(subject_hash=narrow.subject_hash, contract=contract, categories=categories)
+        assert found.id == wider.id, categories
