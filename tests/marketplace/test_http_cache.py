@@ -232,8 +232,10 @@ def test_an_anonymous_repeat_is_answered_from_the_copy_with_one_statement(app, w
         assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"], name
         assert again.headers.get("Last-Modified") == first.headers.get("Last-Modified"), name
         assert again.content_type == first.content_type, name
-        # Only the stamp is read: the search, the listing, the cards are not.
-        assert repeated.count == 1, (name, repeated.summary())
+        # Only the stamp is read: the search, the listing, the cards are not. (On PostgreSQL a read-only route's
+        # transaction first says so: marketplace/replica.py.)
+        reads = [sql for sql in repeated.seen if not sql.startswith("SET TRANSACTION READ ONLY")]
+        assert len(reads) == 1 and "listings.updated_at" in reads[0], (name, repeated.summary())
         assert _get(client, url, **{"If-None-Match": first.headers["ETag"]}).status_code == 304, name
 
 
