@@ -17,32 +17,8 @@ from marketplace.delivery.models import UsageRecord
 from marketplace.extensions import db
 from tests.builders import bearer_for
 from tests.fixtures import POSTGRES_URL
-from tests.marketplace.consent.helpers import SUBJECT_ID, granted
-from tests.marketplace.delivery.builders import (
-    PEOPLE_RELEASE_CSV,
-    PER_CALL,
-    PURPOSE,
-    active_contract,
-    people_product,
-    release,
-)
-
-
-@pytest.fixture
-def product(world):
-    product = people_product(world, offers=(PER_CALL,))
-    release(world, product, PEOPLE_RELEASE_CSV)
-    return product
-
-
-@pytest.fixture
-def contract(world, product):
-    return active_contract(world, product)
-
-
-def _read(client, contract, headers):
-    return client.get(f"/api/v1/contracts/{contract.id}/records",
-                      query_string={"purpose": PURPOSE, "subject": SUBJECT_ID}, headers=headers)
+from tests.marketplace.consent.helpers import granted
+from tests.marketplace.delivery.test_records import _read
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ only the consented categories, the ID masked, every read logged for the person's
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from marketplace.consent import services as consent
@@ -13,25 +12,9 @@ from marketplace.extensions import db
 from tests.builders import bearer_for
 from tests.marketplace.consent.helpers import CATEGORIES, SUBJECT_ID, granted
 from tests.marketplace.delivery.builders import (
-    PEOPLE_RELEASE_CSV,
-    PER_CALL,
     PURPOSE,
     active_contract,
-    people_product,
-    release,
 )
-
-
-@pytest.fixture
-def product(world):
-    product = people_product(world, offers=(PER_CALL,))
-    release(world, product, PEOPLE_RELEASE_CSV)
-    return product
-
-
-@pytest.fixture
-def contract(world, product):
-    return active_contract(world, product)
 
 
 def _read(client, contract, headers, subject=SUBJECT_ID, **params):
