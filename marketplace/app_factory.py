@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from flask import Flask, has_request_context, request, send_from_directory, session
 from flask_smorest.spec.plugins import integerconverter2paramschema
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -67,13 +71,25 @@ def trust_proxies(app: Flask, hops: int) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
-def _select_locale() -> str:
+def _select_locale() -> Locale:
     if not has_request_context():
-        return "zh_CN"
+        return _LOCALES["zh_CN"]
     requested = request.args.get("lang")
     if requested in ("zh", "zh_CN", "en"):
         session["lang"] = "en" if requested == "en" else "zh_CN"
-    return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or "zh_CN"
+    chosen = session.get("lang")
+    return _LOCALES.get(chosen) or _negotiated(request.headers.get("Accept-Language", ""))
+
+
+# Parsed once: Flask-Babel takes a Locale as it is, where a name would be parsed again on every request.
+_LOCALES = {name: Locale.parse(name) for name in LANGUAGES}
+
+
+@lru_cache(maxsize=512)
+def _negotiated(accept_language: str) -> Locale:
+    """The best of our languages for an Accept-Language header; browsers send a handful of distinct ones."""
+    best = parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES)
+    return _LOCALES[best or "zh_CN"]
 
 
 def _init_origin_check(app: Flask) -> None:

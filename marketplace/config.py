@@ -92,6 +92,9 @@ def load(instance_path: Path) -> dict:
         "MARKETPLACE_CATALOG_PAGE_SIZE": 20,
         # Seconds shared caches and browsers may reuse an anonymous public page or read unasked (httpcache.py).
         "MARKETPLACE_PUBLIC_MAX_AGE": 60,
+        # Seconds a process reuses its read of the catalog's newest change before reading it again: the longest a
+        # change committed elsewhere takes to reach this process's server-side copies (httpcache.py).
+        "MARKETPLACE_PUBLIC_STAMP_SECONDS": 1,
         # Matches a text search examines at most (the newest); more make its counts estimates (search.py).
         "MARKETPLACE_SEARCH_CANDIDATES": 1000,
         "MARKETPLACE_CURRENCIES": ["CNY", "HKD", "MOP", "USD", "EUR"],

@@ -12,6 +12,11 @@ change, one indexed read) without running the view, for at most MARKETPLACE_PUBL
 a shared cache may keep it anyway. A changed listing moves the stamp, so the next search is computed afresh;
 what the stamp does not see (a provider renaming itself) is at most that old, as in any shared cache.
 Only responses that are shareable by the rule below are kept, so a copy never holds anyone's own content.
+
+The stamp itself is read at most once per MARKETPLACE_PUBLIC_STAMP_SECONDS per process, and again at once after
+any commit in the process: a repeat then touches no database at all (the read cost half of such a request). A
+change committed by another process or machine shows there within that many seconds, far inside the max-age that
+browsers and shared caches are allowed anyway.
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
+from itertools import count
+from time import monotonic
 
 from flask import Response, current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_caching import Cache
 from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 CACHEABLE_METHODS = ("GET", "HEAD")
 # Pages are rendered per language (Accept-Language, or the choice kept in the session cookie), and a signed-in
@@ -55,7 +64,7 @@ def public(view=None, *, stamp: Callable[[], object] | None = None):
     def wrapper(*args, **kwargs):
         key = None
         if stamp is not None and _anonymous():
-            when = stamp()
+            when = _remembered(stamp)
             modified(when if isinstance(when, datetime) else None)
             key = _key(when)
             kept = responses.get(key)
@@ -74,6 +83,49 @@ def public(view=None, *, stamp: Callable[[], object] | None = None):
         return response
 
     return wrapper
+
+
+# Bumped by every commit in this process that wrote anything; a remembered stamp from an older generation is read
+# again. (Only writes count: a request's own read-only transaction ending must not forget the stamp.)
+_commits = count()
+_generation = next(_commits)
+_WROTE = "httpcache.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state) -> None:
+    if not state.is_select:  # bulk UPDATE/DELETE/INSERT, and text() statements, which may write
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_stamps(session) -> None:
+    global _generation
+    if session.info.pop(_WROTE, False):
+        _generation = next(_commits)
+
+
+@event.listens_for(Session, "after_rollback")
+def _wrote_nothing(session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def _remembered(stamp: Callable[[], object]):
+    """`stamp()`, read again only when the last read is older than MARKETPLACE_PUBLIC_STAMP_SECONDS or a commit in
+    this process came after it. Kept per app, so two apps in one process (the tests) never share a value."""
+    now = monotonic()
+    kept = current_app.extensions.setdefault("httpcache.stamps", {})
+    value, until, generation = kept.get(stamp, (None, 0.0, -1))
+    if now >= until or generation != _generation:
+        generation = _generation
+        value = stamp()
+        kept[stamp] = (value, now + current_app.config["MARKETPLACE_PUBLIC_STAMP_SECONDS"], generation)
+    return value
 
 
 def _decorated(response):
@@ -104,7 +156,12 @@ def _anonymous() -> bool:
 
 def _key(when) -> str:
     # The host: bodies hold absolute links (JSON-LD, certificate URLs). The locale: pages and messages per language.
-    return f"{request.host_url}|{request.full_path}|{get_locale()}|{when.isoformat() if when else None}"
+    # Read from the WSGI environ as sent (after ProxyFix): only a lookup key, and Werkzeug's normalised URLs cost a
+    # fifth of a repeat's time.
+    environ = request.environ
+    return (f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST', '')}{environ.get('SCRIPT_NAME', '')}"
+            f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}|{get_locale()}|"
+            f"{when.isoformat() if when else None}")
 
 
 def _shareable(response) -> bool:

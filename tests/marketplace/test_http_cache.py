@@ -5,15 +5,18 @@ holding a token; no public response sets a cookie."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import flask_babel
 import pytest
 import time_machine
 from flask import render_template_string
+from sqlalchemy import update
 
 from marketplace import httpcache
 from marketplace.catalog import services as catalog
+from marketplace.catalog.models import Listing
 from marketplace.extensions import db
 from marketplace.registration import services as registration
 from tests.builders import approved, bearer_for, listed
@@ -222,6 +225,7 @@ def _kept_urls(product_id: int) -> dict[str, str]:
 
 def test_an_anonymous_repeat_is_answered_from_the_copy_with_one_statement(app, world):
     product = listed(world.broker_b, world.reviewer, name="新会陈皮产业指数", name_en="Xinhui chenpi index")
+    app.config["MARKETPLACE_PUBLIC_STAMP_SECONDS"] = 0  # the stamp is read on every request (the next test: less)
     client = app.test_client()
     for name, url in _kept_urls(product.id).items():
         first = _get(client, url)
@@ -254,6 +258,34 @@ def test_a_listing_change_is_in_the_very_next_answer_despite_the_copy(app, world
         catalog.delist_listing(product.id, reason="No longer offered", actor=world.broker_b)
         assert _get(client, f"/api/v1/listings/{product.id}").status_code == 404
         assert "Xinhui chenpi index" not in _get(client, "/api/v1/listings?q=陈皮").get_data(as_text=True)
+
+
+def test_within_the_stamp_window_a_repeat_reads_nothing_and_a_change_from_elsewhere_shows_after_it(app, world):
+    product = listed(world.broker_b, world.reviewer, name="新会陈皮产业指数", name_en="Xinhui chenpi index")
+    app.config["MARKETPLACE_PUBLIC_STAMP_SECONDS"] = 0.5
+    client = app.test_client()
+    url = "/api/v1/listings?q=陈皮"
+    _get(client, url)  # computed and kept (the first search also loads the word dictionary)
+    db.session.commit()
+    first = _get(client, url)  # the stamp is read again after that commit: the same copy
+    with counting_statements() as repeated:
+        again = _get(client, url)
+    assert repeated.count == 0, repeated.summary()  # no commit here since the stamp was read
+    assert again.get_data() == first.get_data()
+    # Another process (a second worker, another machine) commits a change: no commit event reaches this one.
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    with db.engine.begin() as connection:
+        connection.execute(update(Listing).where(Listing.product_id == product.id).values(updated_at=later))
+    with counting_statements() as within:
+        stale = _get(client, url)
+    assert within.count == 0 and stale.headers["Last-Modified"] == first.headers["Last-Modified"]  # still the copy
+    time.sleep(0.6)
+    with counting_statements() as after_window:
+        fresh = _get(client, url)
+    # The stamp moved: the search ran again (its body is the same, as only the date changed).
+    assert any("listings.updated_at" in sql for sql in after_window.seen), after_window.summary()
+    assert after_window.count > 2, after_window.summary()
+    assert fresh.headers["Last-Modified"] != first.headers["Last-Modified"]
 
 
 def test_signed_in_and_token_callers_are_never_answered_from_the_copy(app, world):
