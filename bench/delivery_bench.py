@@ -17,8 +17,12 @@ Prints a table and writes bench/results/delivery.json (delivery-quick.json with 
    whole entitlement check (contract, term, purpose, delivery mode, rate limit), looks up the live consent once,
    reads the person's row of the latest release, and commits a subject-access line and a usage line. Hello-world
    runs before and after; the baseline is their mean.
-4. report: requests/s, p50/p99 latency, failed requests, ratio to hello-world (target ≥ 0.4), worker RSS, and the
-   metered usage lines written during the run (one per delivered record).
+   Between them, bench/durable_app.py under the same gunicorn settings: Flask plus nothing but a durable commit of
+   two rows per request, on the same database (the scratch SQLite file's folder, or the scratch PostgreSQL
+   database) with the exchange's durability settings. No delivery call can answer faster than that commit lets
+   it, so its ratio to hello-world is the ceiling of the records call's ratio on this machine.
+4. report: requests/s, p50/p99 latency, failed requests, ratio to hello-world (target ≥ 0.4) and to the durable
+   commit's ceiling, worker RSS, and the metered usage lines written during the run (one per delivered record).
 """
 
 from __future__ import annotations
@@ -106,7 +110,12 @@ def run_database(database_url: str | None, args, workdir: Path) -> dict:
                                config=serving.ROOT / "gunicorn.conf.py", name=f"app-{exchange.dialect}")
         hello = serving.Gunicorn("hello_app:app", env=exchange.env, workdir=workdir, probe="/", config=None,
                                  chdir=serving.ROOT / "bench", name=f"hello-{exchange.dialect}")
-        with app, hello:
+        durable_env = {**exchange.env, "DURABLE_DATABASE_URL": exchange.env["DATABASE_URL"] if database_url
+                       else f"sqlite:///{workdir / 'durable.db'}"}
+        serving.prepare_durable_baseline(durable_env)
+        durable = serving.Gunicorn("durable_app:app", env=durable_env, workdir=workdir, probe="/", config=None,
+                                   chdir=serving.ROOT / "bench", name=f"durable-{exchange.dialect}")
+        with app, hello, durable:
             headers = bearer(app.url, setup["client"])
             status, body = serving.fetch(app.url + path, headers)
             record = json.loads(body) if status == 200 else None
@@ -116,8 +125,8 @@ def run_database(database_url: str | None, args, workdir: Path) -> dict:
             load = dict(seconds=args.seconds, connections=args.connections, threads=args.threads, workdir=workdir)
             figures: dict[str, dict] = {}
             load_before = serving.load_average()
-            for key, server, target, auth in [("hello_before", hello, "/", None), ("records", app, path, headers),
-                                              ("hello_after", hello, "/", None)]:
+            for key, server, target, auth in [("hello_before", hello, "/", None), ("durable", durable, "/", None),
+                                              ("records", app, path, headers), ("hello_after", hello, "/", None)]:
                 if args.warmup:
                     serving.wrk(server.url + target, **dict(load, seconds=args.warmup), headers=auth)
                 figures[key] = {"path": target, **serving.wrk(server.url + target, **load, headers=auth)}
@@ -128,6 +137,8 @@ def run_database(database_url: str | None, args, workdir: Path) -> dict:
         baseline = (figures["hello_before"]["rps"] + figures["hello_after"]["rps"]) / 2
         ratio = round(figures["records"]["rps"] / baseline, 3)
         figures["records"]["ratio"] = ratio
+        figures["durable"]["ratio"] = round(figures["durable"]["rps"] / baseline, 3)
+        figures["records"]["of_durable_ceiling"] = round(figures["records"]["rps"] / figures["durable"]["rps"], 3)
         return {
             "database": exchange.dialect, "setup_seconds": setup["seconds"], "contract_id": setup["contract_id"],
             "fields_delivered": sorted(record["record"]), "rate_per_minute_for_bench": RATE_PER_MINUTE,
@@ -151,6 +162,11 @@ def _print(run: dict) -> None:
           f"load average {run['load_average']['before']} → {run['load_average']['after']}")
     print(f"  records: {f['rps']:,.0f} req/s, p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms, "
           f"{f['failed']} failed, {run['usage_lines_written']:,} usage lines written (warm-up included)")
+    durable = run["endpoints"].get("durable")
+    if durable:
+        print(f"  durable two-row commit alone (bench/durable_app.py): {durable['rps']:,.0f} req/s, "
+              f"{durable['ratio']:.3f} × hello-world: the ceiling of any call that commits; records reach "
+              f"{f['of_durable_ceiling']:.3f} of it")
     target = run["target"]
     print(f"  records / hello-world: {target['ratio']:.3f} (target ≥ {TARGET}) {'PASS' if target['pass'] else 'FAIL'}")
     print(f"  (MARKETPLACE_DELIVERY_RATE_PER_MINUTE raised to {run['rate_per_minute_for_bench']:,} for the bench)")

@@ -246,6 +246,14 @@ class Gunicorn:
                 "rss_mb_total": round(sum(w["rss_mb"] for w in workers), 1)}
 
 
+def prepare_durable_baseline(env: dict) -> None:
+    """Create bench/durable_app.py's table once, before its workers start."""
+    done = subprocess.run([sys.executable, "-c", "import durable_app; durable_app.prepare()"], cwd=ROOT / "bench",
+                          env=env, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"durable_app.prepare failed: {done.stderr[-2000:]}")
+
+
 def wrk(url: str, *, seconds: float, connections: int, threads: int, headers: dict | None = None,
         workdir: Path) -> dict:
     """One wrk run against `url`; requests/s, latency percentiles in ms, and errors (status >= 400 counted)."""

@@ -97,6 +97,12 @@ def _http(name: str, title: str, endpoint: str) -> list[dict]:
         rows.append(_row(f"{title} ({database})", f"{figure['rps']:,.0f} req/s{failed}",
                          f"hello-world {run['hello_rps']:,.0f} req/s", f"{figure['ratio']:.3f}",
                          f"≥ {target['ratio_at_least']} × hello", target["pass"] and not figure["failed"], when))
+        durable = run["endpoints"].get("durable")
+        if durable:  # the delivery bench's second baseline: what a durable commit per call allows at best
+            rows.append(_row(f"  its ceiling: a durable 2-row commit alone ({database})",
+                             f"{durable['rps']:,.0f} req/s", f"hello-world {run['hello_rps']:,.0f} req/s",
+                             f"{durable['ratio']:.3f}", f"records at {figure['of_durable_ceiling']:.3f} of it", None,
+                             when))
     return rows
 
 

@@ -80,7 +80,11 @@ def test_delivery_bench_reads_consented_records_and_meters_each(tmp_path):
         assert run["fields_delivered"] == consented
         assert run["usage_lines_written"] >= records["requests"]
         assert run["target"]["ratio_at_least"] == 0.4 and records["ratio"] > 0
+        # The second baseline committed its two rows per request, on the same database.
+        _served_without_failures(run["endpoints"]["durable"])
+        assert 0 < run["endpoints"]["durable"]["ratio"] and 0 < records["of_durable_ceiling"]
     assert "MARKETPLACE_DELIVERY_RATE_PER_MINUTE raised" in output
+    assert "durable two-row commit alone" in output
 
 
 def test_registration_bench_certifies_every_product(tmp_path):
