@@ -191,17 +191,18 @@ def live_consent(*, subject_hash: str, contract: Contract, categories, now: date
     return None
 
 
-def access_line(consent: Consent, *, contract: Contract, fields: list[str], actor,
-                channel: str = "records") -> SubjectAccess:
-    """The subject's log line of one read, not yet added to the session (delivery adds it when it commits)."""
-    return SubjectAccess(consent_id=consent.id, subject_user_id=consent.subject_user_id, contract_id=contract.id,
-                         recipient_org_id=contract.buyer_org_id, accessed_by_id=actor.id, fields=list(fields),
-                         channel=channel)
+def access_line(consent: Consent, *, contract: Contract, fields: list[str], actor, channel: str = "records") -> dict:
+    """The columns of the subject's log line of one read (SubjectAccess), for the caller to insert when it commits:
+    record delivery inserts it without the unit of work's bookkeeping for an object it never reads back."""
+    return {"consent_id": consent.id, "subject_user_id": consent.subject_user_id, "contract_id": contract.id,
+            "recipient_org_id": contract.buyer_org_id, "accessed_by_id": actor.id, "fields": list(fields),
+            "channel": channel}
 
 
 def record_access(consent: Consent, *, contract: Contract, fields: list[str], actor, channel: str = "records") -> None:
     """Log a read for the subject's page, in the caller's transaction."""
-    db.session.add(access_line(consent, contract=contract, fields=fields, actor=actor, channel=channel))
+    db.session.add(SubjectAccess(**access_line(consent, contract=contract, fields=fields, actor=actor,
+                                               channel=channel)))
 
 
 def _lapsed(consent: Consent, now: datetime) -> str | None:

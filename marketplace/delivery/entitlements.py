@@ -96,16 +96,18 @@ def entitle(contract_id: int, *, actor, purpose: str, mode: str, spend: bool = T
 
 
 def usage_line(contract: Contract, *, actor, kind: str, units: int, billable: bool = True,
-               detail: dict | None = None) -> UsageRecord:
-    """One usage line, not yet added to the session. A per-call offer bills each call that delivers data."""
+               detail: dict | None = None) -> dict:
+    """The columns of one usage line (UsageRecord), for the caller to insert. A per-call offer bills each call
+    that delivers data."""
     price = (contract.offer.price_minor or 0) if contract.pricing_mode == "per_call" and billable else 0
-    return UsageRecord(contract_id=contract.id, actor_id=actor.id, kind=kind, units=units, billable_minor=price,
-                       currency=contract.currency, detail=detail or {})
+    return {"contract_id": contract.id, "actor_id": actor.id, "kind": kind, "units": units, "billable_minor": price,
+            "currency": contract.currency, "detail": detail or {}}
 
 
 def meter(contract: Contract, *, actor, kind: str, units: int, billable: bool = True,
           detail: dict | None = None) -> UsageRecord:
     """One usage line, in the caller's transaction."""
-    record = usage_line(contract, actor=actor, kind=kind, units=units, billable=billable, detail=detail)
+    record = UsageRecord(**usage_line(contract, actor=actor, kind=kind, units=units, billable=billable,
+                                      detail=detail))
     db.session.add(record)
     return record

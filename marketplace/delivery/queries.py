@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from compliance import aggregates
@@ -17,10 +17,10 @@ from marketplace import audit
 from marketplace.accounts.services import id_number_hash
 from marketplace.catalog.models import Listing
 from marketplace.consent import services as consent_services
-from marketplace.consent.models import Consent
+from marketplace.consent.models import Consent, SubjectAccess
 from marketplace.database import unit_of_work
 from marketplace.delivery import entitlements, rows
-from marketplace.delivery.models import Release
+from marketplace.delivery.models import Release, UsageRecord
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.trading.models import Contract
@@ -38,7 +38,7 @@ class _Decision:
     (not yet in the session), and the version of every row the decision rests on."""
 
     answer: dict
-    lines: tuple
+    lines: tuple  # (model, column values) of the subject-access line and the usage line
     consent: tuple[int, int]  # (id, lock_version), the row locked for the write
     rows: tuple[tuple[type, int, int], ...]  # (model, id, lock_version) of the contract, listing and release
 
@@ -65,7 +65,9 @@ def get_record(contract_id: int, *, subject: str, purpose: str, fields: list[str
             if not _unchanged(decision):
                 # Only PostgreSQL gets here (SQLite's write lock keeps every row still): changed twice in a moment.
                 raise StaleDataError("a row the record call read changed while it was deciding")
-        db.session.add_all(decision.lines)
+        # Plain INSERTs (the ORM's bulk path): nothing reads these rows back in this call.
+        for model, values in decision.lines:
+            db.session.execute(insert(model), [values])
     return decision.answer
 
 
@@ -99,10 +101,10 @@ def _decide(contract_id: int, *, subject: str, purpose: str, fields: list[str] |
     masked = mask(identity, "cn_resident_id")
     # The subject column is never in a row's data; asking for it yields its masked form only.
     record = {name: (masked if name == release.subject_column else row.data.get(name)) for name in wanted}
-    lines = (consent_services.access_line(consent, contract=contract, fields=wanted, actor=actor),
-             entitlements.usage_line(contract, actor=actor, kind="records", units=1,
-                                     detail={"release": release.number, "consent": consent.number,
-                                             "fields": wanted}))
+    lines = ((SubjectAccess, consent_services.access_line(consent, contract=contract, fields=wanted, actor=actor)),
+             (UsageRecord, entitlements.usage_line(contract, actor=actor, kind="records", units=1,
+                                                   detail={"release": release.number, "consent": consent.number,
+                                                           "fields": wanted})))
     seen = [(Contract, contract.id, contract.lock_version), (Release, release.id, release.lock_version)]
     if contract.listing is not None:
         seen.append((Listing, contract.listing.id, contract.listing.lock_version))
