@@ -62,5 +62,8 @@ def commit_two_lines():
     for kind in ("access", "usage"):
         db.execute(f"INSERT INTO durable_lines (kind, contract_id, created_at, detail) VALUES "  # nosec B608 # fixed
                    f"({marker}, {marker}, {marker}, {marker})", (kind, 1, now, '{"fields": ["a", "b"]}'))
-    db.execute("COMMIT") if sqlite else db.commit()
+    if sqlite:
+        db.execute("COMMIT")
+    else:
+        db.commit()
     return jsonify(committed=2)

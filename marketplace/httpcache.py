@@ -14,7 +14,7 @@ what the stamp does not see (a provider renaming itself) is at most that old, as
 Only responses that are shareable by the rule below are kept, so a copy never holds anyone's own content.
 
 The stamp itself is read at most once per MARKETPLACE_PUBLIC_STAMP_SECONDS per process, and again at once after
-any commit in the process: a repeat then touches no database at all (the read cost half of such a request). A
+any write committed in the process: a repeat then touches no database at all (the read cost half of such a request). A
 change committed by another process or machine shows there within that many seconds, far inside the max-age that
 browsers and shared caches are allowed anyway.
 """
