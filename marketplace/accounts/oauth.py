@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import cache
 from urllib.parse import unquote
 
 from authlib.common.security import generate_token
@@ -13,7 +14,7 @@ from authlib.oauth2.rfc6749.grants import client_credentials
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from flask import Blueprint, Flask, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from marketplace import audit, ratelimit
 from marketplace.accounts.models import OAuthClient, OAuthToken, sha256_hex
@@ -30,9 +31,15 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
+@cache
+def _token_by_hash():
+    # Built once: every API call asks it, and building and keying a statement cost more than running it.
+    return select(OAuthToken).where(OAuthToken.token_hash == bindparam("token_hash"))
+
+
 class HashedBearerTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string):
-        return db.session.scalar(select(OAuthToken).where(OAuthToken.token_hash == sha256_hex(token_string)))
+        return db.session.scalar(_token_by_hash(), {"token_hash": sha256_hex(token_string)})
 
 
 def _query_client(client_id):

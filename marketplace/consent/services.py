@@ -8,10 +8,11 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import lazyload, load_only, selectinload
 
 from compliance import consent as notices
@@ -176,19 +177,27 @@ def live_consent(*, subject_hash: str, contract: Contract, categories, now: date
     wanted = set(categories)
     if contract.state in ENDED_CONTRACT_STATES:
         return None
-    # Delivery asks this on every read: only the columns it decides by and logs with, not the notice text, the
-    # certificate or the recipient organisation (joined by default, for pages); the rest loads if touched.
-    for consent in db.session.scalars(select(Consent).where(
-            Consent.subject_hash == subject_hash, Consent.recipient_org_id == contract.buyer_org_id,
-            Consent.contract_id == contract.id, Consent.state == ConsentState.GRANTED)
-            .options(load_only(Consent.number, Consent.subject_user_id, Consent.state, Consent.lock_version,
-                               Consent.purpose, Consent.categories, Consent.valid_until), lazyload("*"))
-            # Of two that cover the read, the newest: the access is logged against one the person can recognise.
-            .order_by(Consent.id.desc())):
+    for consent in db.session.scalars(_granted_consents(), {
+            "subject_hash": subject_hash, "recipient_org_id": contract.buyer_org_id, "contract_id": contract.id}):
         if consent.purpose == contract.request.scenario and wanted <= set(consent.categories) \
                 and consent.valid_until > now:
             return consent
     return None
+
+
+@cache
+def _granted_consents():
+    """The statement live_consent runs, built once (delivery asks it on every read: building and keying a statement
+    cost more than running it). Only the columns it decides by and logs with, not the notice text, the
+    certificate or the recipient organisation (joined by default, for pages); the rest loads if touched."""
+    return (select(Consent).where(Consent.subject_hash == bindparam("subject_hash"),
+                                  Consent.recipient_org_id == bindparam("recipient_org_id"),
+                                  Consent.contract_id == bindparam("contract_id"),
+                                  Consent.state == ConsentState.GRANTED)
+            .options(load_only(Consent.number, Consent.subject_user_id, Consent.state, Consent.lock_version,
+                               Consent.purpose, Consent.categories, Consent.valid_until), lazyload("*"))
+            # Of two that cover the read, the newest: the access is logged against one the person can recognise.
+            .order_by(Consent.id.desc()))
 
 
 def access_line(consent: Consent, *, contract: Contract, fields: list[str], actor, channel: str = "records") -> dict:

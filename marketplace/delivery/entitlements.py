@@ -10,7 +10,7 @@ from functools import cache
 from flask import current_app
 from flask_babel import gettext as _
 from limits import RateLimitItemPerMinute
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from marketplace import policy, ratelimit
@@ -65,10 +65,16 @@ def _entitlement_load():
     )
 
 
+@cache
+def _entitled_contract():
+    """The check's one statement, built once: building and keying it cost more than running it."""
+    return select(Contract).where(Contract.id == bindparam("contract_id")).options(*_entitlement_load())
+
+
 def entitle(contract_id: int, *, actor, purpose: str, mode: str, spend: bool = True) -> Contract:
     """Return the contract when this call may receive data under it, else raise (404, 403, 429). `spend=False`
     checks again without counting the call a second time against the rate limit."""
-    contract = db.session.scalar(select(Contract).where(Contract.id == contract_id).options(*_entitlement_load()))
+    contract = db.session.scalar(_entitled_contract(), {"contract_id": contract_id})
     if contract is None or not policy.allowed(policy.can_receive_delivery, actor, contract):
         # Another organisation's contract is not even confirmed to exist.
         raise NotFound(_("No such contract."))

@@ -5,10 +5,11 @@ leaving it. Both read the latest live release of the contract's product."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from compliance import aggregates
@@ -113,13 +114,21 @@ def _decide(contract_id: int, *, subject: str, purpose: str, fields: list[str] |
                      lines=lines, consent=(consent.id, consent.lock_version), rows=tuple(seen))
 
 
+@cache
+def _versions_of(models: tuple[type, ...]):
+    """The consent's version and one of each model's, by id, holding the consent FOR SHARE; built once per shape."""
+    now = [select(model.lock_version).where(model.id == bindparam(f"row_{i}")).scalar_subquery()
+           for i, model in enumerate(models)]
+    return select(Consent.lock_version, *now).where(Consent.id == bindparam("consent_id")) \
+        .with_for_update(read=True, of=Consent)
+
+
 def _unchanged(decision: _Decision) -> bool:
     """One statement: are the consent and every other row the decision read still at the versions it read?"""
     consent_id, consent_version = decision.consent
-    now = [select(model.lock_version).where(model.id == row_id).scalar_subquery()
-           for model, row_id, _version in decision.rows]
-    found = db.session.execute(select(Consent.lock_version, *now).where(Consent.id == consent_id)
-                               .with_for_update(read=True, of=Consent)).first()
+    found = db.session.execute(_versions_of(tuple(model for model, *_ in decision.rows)), {
+        "consent_id": consent_id, **{f"row_{i}": row_id for i, (_model, row_id, _v) in enumerate(decision.rows)},
+    }).first()
     return found is not None and tuple(found) == (consent_version, *(version for *_, version in decision.rows))
 
 

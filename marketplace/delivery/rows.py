@@ -9,9 +9,10 @@ only as keyed hashes (accounts.id_number_hash), never as they are.
 from __future__ import annotations
 
 import io
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import lazyload
 
 from compliance.readers import SampleError, open_table
@@ -83,21 +84,34 @@ def load(release: Release, version, data: bytes, filename: str) -> tuple[str, in
     return table.format, count
 
 
+# The statements of every record and aggregate call are built once: building and keying a statement costs more
+# than running these indexed reads (SQLAlchemy memoizes the cache key of a statement object it sees again).
+@cache
+def _latest_live_release(bounded: bool):
+    query = select(Release).where(Release.product_id == bindparam("product_id"),
+                                  Release.state == ReleaseState.PUBLISHED, Release.rows_loaded > 0)
+    if bounded:
+        query = query.where(Release.published_at < bindparam("end"))
+    # Its files (loaded eagerly for the release pages) are not what record and aggregate calls read.
+    return query.order_by(Release.number.desc()).limit(1).options(lazyload(Release.files))
+
+
+@cache
+def _subject_row():
+    return (select(ReleaseRow).where(ReleaseRow.release_id == bindparam("release_id"),
+                                     ReleaseRow.subject_hash == bindparam("subject_hash"))
+            .order_by(ReleaseRow.id.desc()).limit(1))
+
+
 def latest_live_release(contract) -> Release | None:
     """The newest published release with rows that the contract covers."""
-    query = select(Release).where(Release.product_id == contract.product_id, Release.state == ReleaseState.PUBLISHED,
-                                  Release.rows_loaded > 0)
     end = contract.ended_at or contract.ends_at
-    if end is not None:
-        query = query.where(Release.published_at < end)
-    # Its files (loaded eagerly for the release pages) are not what record and aggregate calls read.
-    return db.session.scalars(query.order_by(Release.number.desc()).limit(1).options(lazyload(Release.files))).first()
+    return db.session.scalars(_latest_live_release(end is not None),
+                              {"product_id": contract.product_id, "end": end}).first()
 
 
 def subject_row(release: Release, subject_hash: str) -> ReleaseRow | None:
-    return db.session.scalars(select(ReleaseRow).where(ReleaseRow.release_id == release.id,
-                                                       ReleaseRow.subject_hash == subject_hash)
-                              .order_by(ReleaseRow.id.desc()).limit(1)).first()
+    return db.session.scalars(_subject_row(), {"release_id": release.id, "subject_hash": subject_hash}).first()
 
 
 def data_of(release: Release, *, chunk: int = 5000):
