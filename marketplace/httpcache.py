@@ -128,6 +128,12 @@ def _remembered(stamp: Callable[[], object]):
     return value
 
 
+def forget() -> None:
+    """Drop this app's copies and remembered stamps, as a restart would: the next request computes and reads afresh."""
+    responses.clear()
+    current_app.extensions.pop("httpcache.stamps", None)
+
+
 def _decorated(response):
     if request.method not in CACHEABLE_METHODS or response.status_code != 200:
         return response
